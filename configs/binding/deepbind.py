@@ -1,0 +1,64 @@
+"""DeepBind on the binding domain.
+
+  pgx train --config configs/binding/deepbind.py            # embedded default: planted JASPAR motif
+  pgx train --config configs/binding/deepbind.py:motif=MA0138   # plant another JASPAR motif
+"""
+
+import ml_collections
+
+from pgx_jax.configs import parse_arg
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+    arg = parse_arg(arg, motif="MA0139", rc=False)
+    config = ml_collections.ConfigDict()
+    config.experiment = "binding"
+    config.seed = 0
+
+    config.data = ml_collections.ConfigDict()
+    config.data.name = "synthetic_motif"
+    config.data.motif_id = arg.motif
+    config.data.length = 101
+    config.data.num_examples = 20000
+    config.data.instances = 1
+    config.data.seed = 0
+    config.data.alphabet = "dna"
+    config.data.unknown = "uniform"
+    config.data.batch_size = 256
+    config.data.num_threads = 2
+    config.data.tfds_dir = ""
+
+    config.model = ml_collections.ConfigDict()
+    config.model.name = "deepbind"
+    config.model.num_filters = 16
+    config.model.filter_width = 24
+    config.model.hidden = 32
+    config.model.dropout_rate = 0.5
+    config.model.pooling = "max"
+    config.model.reverse_complement = arg.rc
+
+    config.optimizer = ml_collections.ConfigDict()
+    config.optimizer.name = "adam"
+    config.optimizer.learning_rate = 3e-3
+    config.optimizer.schedule = "cosine"
+    config.optimizer.warmup_steps = 0
+    config.optimizer.weight_decay = 0.0
+    config.optimizer.grad_clip_norm = 1.0
+
+    config.train = ml_collections.ConfigDict()
+    config.train.num_epochs = 15
+    config.train.num_steps = 0
+    config.train.eval_every_steps = 0
+    config.train.log_every_steps = 20
+    config.train.checkpoint_every_steps = 0
+    config.train.early_stopping = ml_collections.ConfigDict()
+    config.train.early_stopping.metric = "validation/auroc"
+    config.train.early_stopping.mode = "max"
+    config.train.early_stopping.patience = 5
+
+    config.eval = ml_collections.ConfigDict()
+    config.eval.metrics = ("auroc", "auprc", "accuracy", "mcc", "sensitivity", "specificity")
+
+    config.mesh = ml_collections.ConfigDict()
+    config.mesh.data = -1
+    return config

@@ -1,0 +1,60 @@
+"""Orbax checkpoints of a run: the latest state (for resuming) and the best by validation.
+
+Each save is atomic (orbax writes a temporary directory and renames it when complete), so a
+run killed mid-save resumes from the previous complete checkpoint. `meta` carries the loop's
+own state (early-stopping counters), restored with the train state for an exact resume.
+"""
+
+import os
+from typing import Any
+
+import jax
+import orbax.checkpoint as ocp
+
+KINDS = ("latest", "best")
+
+
+class Checkpoints:
+    """Two one-deep orbax managers under `directory`: `latest/` and `best/`."""
+
+    def __init__(self, directory: str):
+        self.directory = os.path.abspath(directory)
+        options = ocp.CheckpointManagerOptions(
+            max_to_keep=1, create=True, enable_async_checkpointing=False
+        )
+        self._managers = {
+            kind: ocp.CheckpointManager(os.path.join(self.directory, kind), options=options)
+            for kind in KINDS
+        }
+
+    def save(self, kind: str, step: int, state: Any, meta: dict) -> None:
+        manager = self._managers[kind]
+        if manager.latest_step() == step:
+            return
+        manager.save(
+            step,
+            args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)),
+        )
+        manager.wait_until_finished()
+
+    def latest_step(self, kind: str = "latest") -> int | None:
+        return self._managers[kind].latest_step()
+
+    def restore(self, kind: str, target: Any) -> tuple[int, Any, dict] | None:
+        """Restore into the structure, shapes and shardings of `target`; None if no checkpoint."""
+        manager = self._managers[kind]
+        step = manager.latest_step()
+        if step is None:
+            return None
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+        restored = manager.restore(
+            step,
+            args=ocp.args.Composite(
+                state=ocp.args.StandardRestore(abstract), meta=ocp.args.JsonRestore()
+            ),
+        )
+        return step, restored["state"], dict(restored["meta"])
+
+    def close(self) -> None:
+        for manager in self._managers.values():
+            manager.close()

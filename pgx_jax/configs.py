@@ -1,0 +1,47 @@
+"""Helpers for config files: the `path:arg` argument and where data sets live."""
+
+import os
+
+from pgx_jax.errors import PgxError
+
+
+def parse_arg(arg: str | None, **defaults):
+    """Parse a config argument `key=value,key=value` against typed defaults (big_vision style).
+
+    `get_config("tf=GABPA")` with `parse_arg(arg, tf="")` gives an object with `.tf == "GABPA"`.
+    A bare word `name` sets `name=True` (for boolean switches). Unknown keys are an error.
+    """
+    values = dict(defaults)
+    for item in filter(None, (arg or "").split(",")):
+        key, sep, raw = item.partition("=")
+        if key not in defaults:
+            raise PgxError(f"config argument: unknown key {key!r}; expected one of {sorted(defaults)}")
+        default = defaults[key]
+        if not sep:
+            values[key] = True
+        elif isinstance(default, bool):
+            values[key] = raw.lower() in ("1", "true", "yes")
+        elif default is None:
+            values[key] = raw
+        else:
+            values[key] = type(default)(raw)
+    return type("ConfigArg", (), values)()
+
+
+def data_directory(folder: str, override: str | None = None) -> str:
+    """`override` if given, else `$PGX_DATA_DIR/<folder>` (the folder names of shared/data)."""
+    if override:
+        path = override
+    else:
+        root = os.environ.get("PGX_DATA_DIR")
+        if not root:
+            raise PgxError(f"data set {folder!r}: set PGX_DATA_DIR or config.data.dir")
+        path = os.path.join(root, folder)
+    if not os.path.isdir(path):
+        raise PgxError(f"data set {folder!r}: directory not found: {path}")
+    return path
+
+
+def tfds_directory(override: str | None = None) -> str:
+    """Where prepared (array_record) data sets are cached."""
+    return override or os.environ.get("PGX_TFDS_DIR") or os.path.expanduser("~/.cache/pgx_jax/tfds")

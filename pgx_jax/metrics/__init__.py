@@ -1,0 +1,115 @@
+"""Metric registry: config-selectable metrics computed on gathered host-side predictions."""
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from pgx_jax.errors import PgxError
+from pgx_jax.metrics.classification import (
+    accuracy,
+    auprc,
+    auroc,
+    f1,
+    mcc,
+    micro_f1,
+    precision,
+    sensitivity,
+    specificity,
+)
+from pgx_jax.metrics.regression import (
+    concordance_index,
+    mse,
+    pearson,
+    r2,
+    rm2,
+    rmse,
+    spearman,
+)
+
+MetricFn = Callable[[np.ndarray, np.ndarray], float]
+
+METRICS: dict[str, MetricFn] = {
+    "accuracy": accuracy,
+    "auroc": auroc,
+    "auprc": auprc,
+    "mcc": mcc,
+    "sensitivity": sensitivity,
+    "specificity": specificity,
+    "precision": precision,
+    "f1": f1,
+    "mse": mse,
+    "rmse": rmse,
+    "r2": r2,
+    "pearson": pearson,
+    "spearman": spearman,
+    "ci": concordance_index,
+    "rm2": rm2,
+}
+
+__all__ = [
+    "METRICS",
+    "accuracy",
+    "auprc",
+    "auroc",
+    "compute_metrics",
+    "concordance_index",
+    "f1",
+    "mcc",
+    "micro_f1",
+    "mse",
+    "pearson",
+    "precision",
+    "r2",
+    "rm2",
+    "rmse",
+    "sensitivity",
+    "spearman",
+    "specificity",
+]
+
+
+def _lookup(names: Sequence[str]) -> list[tuple[str, MetricFn]]:
+    """Resolve metric names, failing on the first unknown one with the list of known names."""
+    unknown = [name for name in names if name not in METRICS]
+    if unknown:
+        raise PgxError(
+            f"unknown metric {unknown[0]!r}; known metrics: {', '.join(sorted(METRICS))}"
+        )
+    return [(name, METRICS[name]) for name in names]
+
+
+def _mean_finite(values: list[float]) -> float:
+    """Mean of the non-NaN values, NaN if there are none (tasks with one class are skipped)."""
+    finite = [value for value in values if not np.isnan(value)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def compute_metrics(
+    names: Sequence[str],
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    mask: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Compute the named metrics; `mask` is False where a label is missing.
+
+    A 2-D `y_true` of shape [N, T] is treated as T tasks: each metric is computed per task on
+    that task's unmasked entries, reported as f"{name}/task{t}", and averaged over the tasks
+    where it is defined under `name`. A 1-D `y_true` with `y_score` of shape [N, C] is a
+    multi-class problem (only `accuracy` makes sense there).
+    """
+    metrics = _lookup(names)
+    truth = np.asarray(y_true)
+    scores = np.asarray(y_score)
+    keep = np.ones(truth.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    if keep.shape != truth.shape:
+        raise ValueError(f"mask shape {keep.shape} does not match y_true shape {truth.shape}")
+    if truth.ndim != 2:
+        return {name: fn(truth[keep], scores[keep]) for name, fn in metrics}
+    if scores.shape != truth.shape:
+        raise ValueError(f"y_score shape {scores.shape} does not match y_true {truth.shape}")
+    results: dict[str, float] = {}
+    for name, fn in metrics:
+        per_task = [fn(truth[keep[:, t], t], scores[keep[:, t], t]) for t in range(truth.shape[1])]
+        results[name] = _mean_finite(per_task)
+        results.update({f"{name}/task{t}": value for t, value in enumerate(per_task)})
+    return results

@@ -1,0 +1,156 @@
+"""Classification metrics computed on the host from gathered numpy predictions.
+
+Binary metrics take 0/1 labels and positive-class scores (probabilities). When `y_true`
+holds a single class the metric is undefined, and the functions return NaN instead of
+raising, so one degenerate task or split cannot abort an evaluation run.
+"""
+
+import numpy as np
+from scipy.stats import rankdata
+
+NAN = float("nan")
+
+
+def _labels_scores(y_true: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flatten inputs into boolean labels and float scores of equal length."""
+    labels = np.asarray(y_true).ravel() > 0.5
+    scores = np.asarray(y_score, dtype=np.float64).ravel()
+    if labels.shape != scores.shape:
+        raise ValueError(f"y_true has {labels.size} entries but y_score has {scores.size}")
+    return labels, scores
+
+
+def _both_classes(labels: np.ndarray) -> bool:
+    """Whether the labels contain at least one positive and one negative."""
+    return bool(labels.any()) and not bool(labels.all())
+
+
+def _confusion(
+    y_true: np.ndarray, y_score: np.ndarray, threshold: float
+) -> tuple[int, int, int, int]:
+    """Counts (tp, fp, tn, fn) when scores >= threshold are called positive."""
+    labels, scores = _labels_scores(y_true, y_score)
+    called = scores >= threshold
+    tp = int(np.sum(called & labels))
+    fp = int(np.sum(called & ~labels))
+    tn = int(np.sum(~called & ~labels))
+    fn = int(np.sum(~called & labels))
+    return tp, fp, tn, fn
+
+
+def accuracy(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> float:
+    """Fraction of correct calls.
+
+    With `y_score` of shape [N, C] (C > 1) and integer `y_true` of shape [N], the call is the
+    argmax class; otherwise scores are thresholded as binary probabilities.
+    """
+    scores = np.asarray(y_score)
+    truth = np.asarray(y_true)
+    if scores.ndim == 2 and scores.shape[1] > 1 and truth.ndim == 1:
+        if truth.size == 0:
+            return NAN
+        return float(np.mean(np.argmax(scores, axis=1) == truth))
+    labels, probs = _labels_scores(truth, scores)
+    if labels.size == 0:
+        return NAN
+    return float(np.mean((probs >= threshold) == labels))
+
+
+def auroc(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Area under the ROC curve via the Mann-Whitney U statistic with average ranks for ties."""
+    labels, scores = _labels_scores(y_true, y_score)
+    if not _both_classes(labels):
+        return NAN
+    n_pos = int(labels.sum())
+    n_neg = labels.size - n_pos
+    rank_sum = float(rankdata(scores)[labels].sum())
+    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def auprc(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Average precision: sum over distinct thresholds of (recall step) * precision.
+
+    Tied scores form one threshold, as in scikit-learn's `average_precision_score`.
+    """
+    labels, scores = _labels_scores(y_true, y_score)
+    if not _both_classes(labels):
+        return NAN
+    order = np.argsort(-scores, kind="stable")
+    sorted_scores = scores[order]
+    hits = labels[order].astype(np.float64)
+    last_of_tie = np.r_[sorted_scores[1:] != sorted_scores[:-1], True]
+    tps = np.cumsum(hits)[last_of_tie]
+    called = (np.flatnonzero(last_of_tie) + 1).astype(np.float64)
+    precision = tps / called
+    recall_steps = np.diff(np.r_[0.0, tps]) / tps[-1]
+    return float(np.sum(recall_steps * precision))
+
+
+def mcc(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> float:
+    """Matthews correlation coefficient; 0 when all calls fall in one class (as scikit-learn)."""
+    labels, _ = _labels_scores(y_true, y_score)
+    if not _both_classes(labels):
+        return NAN
+    tp, fp, tn, fn = _confusion(y_true, y_score, threshold)
+    denominator = float(tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
+    if denominator == 0:
+        return 0.0
+    return float((tp * tn - fp * fn) / np.sqrt(denominator))
+
+
+def sensitivity(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> float:
+    """Recall of the positive class: tp / (tp + fn)."""
+    labels, _ = _labels_scores(y_true, y_score)
+    if not _both_classes(labels):
+        return NAN
+    tp, _, _, fn = _confusion(y_true, y_score, threshold)
+    return tp / (tp + fn)
+
+
+def specificity(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> float:
+    """Recall of the negative class: tn / (tn + fp)."""
+    labels, _ = _labels_scores(y_true, y_score)
+    if not _both_classes(labels):
+        return NAN
+    _, fp, tn, _ = _confusion(y_true, y_score, threshold)
+    return tn / (tn + fp)
+
+
+def precision(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> float:
+    """Positive predictive value tp / (tp + fp); 0 when nothing is called positive."""
+    labels, _ = _labels_scores(y_true, y_score)
+    if not _both_classes(labels):
+        return NAN
+    tp, fp, _, _ = _confusion(y_true, y_score, threshold)
+    return tp / (tp + fp) if tp + fp else 0.0
+
+
+def f1(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> float:
+    """Harmonic mean of precision and sensitivity: 2tp / (2tp + fp + fn)."""
+    labels, _ = _labels_scores(y_true, y_score)
+    if not _both_classes(labels):
+        return NAN
+    tp, fp, _, fn = _confusion(y_true, y_score, threshold)
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+def micro_f1(
+    y_true: np.ndarray, y_pred: np.ndarray, positive_classes: list[int] | np.ndarray
+) -> dict[str, float]:
+    """Micro-averaged precision, recall and F1 over `positive_classes` for class-id predictions.
+
+    The negative ("no relation") class is left out of `positive_classes`, so predicting it is
+    never counted as a hit; this is the usual relation-extraction score.
+    """
+    truth = np.asarray(y_true).ravel()
+    pred = np.asarray(y_pred).ravel()
+    if truth.shape != pred.shape:
+        raise ValueError(f"y_true has {truth.size} entries but y_pred has {pred.size}")
+    classes = np.asarray(positive_classes)
+    true_pos = np.isin(truth, classes)
+    pred_pos = np.isin(pred, classes)
+    hits = int(np.sum(true_pos & (pred == truth)))
+    prec = hits / int(pred_pos.sum()) if pred_pos.any() else 0.0
+    rec = hits / int(true_pos.sum()) if true_pos.any() else 0.0
+    score = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"precision": prec, "recall": rec, "f1": score}

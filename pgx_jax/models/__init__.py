@@ -1,0 +1,20 @@
+"""Model registry: `config.model.name` -> Flax module class."""
+
+import flax.linen as nn
+
+from pgx_jax.errors import PgxError
+from pgx_jax.models.deepbind import DeepBind
+
+MODELS: dict[str, type[nn.Module]] = {"deepbind": DeepBind}
+
+
+def create_model(name: str, **kwargs) -> nn.Module:
+    """Instantiate a registered model, with a clear error for an unknown name or field."""
+    if name not in MODELS:
+        raise PgxError(f"config.model.name: unknown model {name!r}; known: {sorted(MODELS)}")
+    cls = MODELS[name]
+    fields = set(cls.__dataclass_fields__) - {"parent", "name"}
+    unknown = set(kwargs) - fields
+    if unknown:
+        raise PgxError(f"config.model: {name} has no field(s) {sorted(unknown)}; it takes {sorted(fields)}")
+    return cls(**kwargs)

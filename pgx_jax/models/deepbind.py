@@ -1,0 +1,53 @@
+"""DeepBind (Alipanahi et al., 2015): convolution, rectification, global pooling, dense, dropout."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from pgx_jax.models.layers import (
+    OneHotConv,
+    OutputHead,
+    global_avg_pool,
+    global_max_pool,
+    output_mask,
+)
+
+
+class DeepBind(nn.Module):
+    """One convolutional layer of motif detectors over one-hot DNA/RNA, pooled over positions.
+
+    `pooling="max"` keeps each filter's best site; `"max_avg"` adds the mean, as DeepBind's
+    calibration allowed. `hidden=0` connects the pooled features straight to the output.
+    """
+
+    num_filters: int = 16
+    filter_width: int = 24
+    hidden: int = 32
+    dropout_rate: float = 0.5
+    pooling: str = "max"
+    reverse_complement: bool = False
+    task: str = "binary"
+    num_outputs: int = 1
+    dtype: jnp.dtype | None = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array, mask: jax.Array | None = None, train: bool = False):
+        h = OneHotConv(
+            self.num_filters,
+            self.filter_width,
+            reverse_complement=self.reverse_complement,
+            dtype=self.dtype,
+            name="motif_conv",
+        )(x, mask)
+        h = nn.relu(h)
+        pooled_mask = None if mask is None else output_mask(mask, self.filter_width, "VALID")
+        features = [global_max_pool(h, pooled_mask)]
+        if self.pooling == "max_avg":
+            features.append(global_avg_pool(h, pooled_mask))
+        elif self.pooling != "max":
+            raise ValueError(f"unknown pooling {self.pooling!r}; expected 'max' or 'max_avg'")
+        h = jnp.concatenate(features, axis=-1)
+        if self.hidden:
+            h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
+        h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
+        return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)

@@ -1,0 +1,149 @@
+"""Building blocks: convolutions over one-hot and token input, pooling and output heads.
+
+Every module is a pure Flax Linen module (parameters in, arrays out). Sequences are laid out
+as [batch, length, channels]; masks as [batch, length] booleans.
+"""
+
+from collections.abc import Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "relu": nn.relu,
+    "gelu": nn.gelu,
+    "elu": nn.elu,
+    "silu": nn.silu,
+    "tanh": jnp.tanh,
+    "identity": lambda x: x,
+}
+
+TASKS = ("binary", "multiclass", "multilabel", "regression")
+
+
+def reverse_complement(x: jax.Array) -> jax.Array:
+    """Reverse complement of one-hot DNA/RNA in A, C, G, T order: flip length and channels."""
+    return x[..., ::-1, ::-1]
+
+
+class OneHotConv(nn.Module):
+    """1-D convolution over one-hot sequence input.
+
+    With `reverse_complement=True` the same filters also scan the reverse-complement strand
+    and each output position keeps the larger of the two strands' responses (weights shared
+    across strands, as DeepBind scores both strands of a sequence).
+    """
+
+    features: int
+    kernel_size: int
+    padding: str = "VALID"
+    use_bias: bool = True
+    reverse_complement: bool = False
+    dtype: jnp.dtype | None = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+        if mask is not None:
+            x = x * mask[..., None].astype(x.dtype)
+        conv = nn.Conv(
+            self.features,
+            (self.kernel_size,),
+            padding=self.padding,
+            use_bias=self.use_bias,
+            dtype=self.dtype,
+            name="conv",
+        )
+        y = conv(x)
+        if self.reverse_complement:
+            y = jnp.maximum(y, conv(reverse_complement(x))[:, ::-1])
+        return y
+
+
+class EmbeddingConv(nn.Module):
+    """Token embedding followed by a 1-D convolution; token 0 is padding and embeds to zero."""
+
+    vocab_size: int
+    embed_dim: int
+    features: int
+    kernel_size: int
+    padding: str = "VALID"
+    dtype: jnp.dtype | None = None
+
+    @nn.compact
+    def __call__(self, tokens: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+        x = nn.Embed(self.vocab_size, self.embed_dim, dtype=self.dtype, name="embed")(tokens)
+        if mask is None:
+            mask = tokens > 0
+        x = x * mask[..., None].astype(x.dtype)
+        return nn.Conv(
+            self.features, (self.kernel_size,), padding=self.padding, dtype=self.dtype, name="conv"
+        )(x)
+
+
+class ConvBlock(nn.Module):
+    """Convolution, optional batch norm, activation, max pooling and dropout."""
+
+    features: int
+    kernel_size: int
+    activation: str = "relu"
+    pool_size: int = 1
+    dropout_rate: float = 0.0
+    batch_norm: bool = False
+    padding: str = "SAME"
+    dtype: jnp.dtype | None = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        x = nn.Conv(self.features, (self.kernel_size,), padding=self.padding, dtype=self.dtype)(x)
+        if self.batch_norm:
+            x = nn.BatchNorm(use_running_average=not train, dtype=self.dtype)(x)
+        x = ACTIVATIONS[self.activation](x)
+        if self.pool_size > 1:
+            x = nn.max_pool(x, (self.pool_size,), strides=(self.pool_size,))
+        return nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+
+
+def global_max_pool(x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+    """Max over the length axis, ignoring masked-out positions: [B, L, C] -> [B, C]."""
+    if mask is not None:
+        x = jnp.where(mask[..., None], x, jnp.finfo(x.dtype).min)
+    return jnp.max(x, axis=-2)
+
+
+def global_avg_pool(x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+    """Mean over the length axis, ignoring masked-out positions: [B, L, C] -> [B, C]."""
+    if mask is None:
+        return jnp.mean(x, axis=-2)
+    weights = mask[..., None].astype(x.dtype)
+    return jnp.sum(x * weights, axis=-2) / jnp.maximum(jnp.sum(weights, axis=-2), 1.0)
+
+
+def output_mask(mask: jax.Array, kernel_size: int, padding: str) -> jax.Array:
+    """The mask of a convolution's output: a VALID window counts if all its inputs are real."""
+    if padding == "SAME":
+        return mask
+    length = mask.shape[-1] - kernel_size + 1
+    cumsum = jnp.cumsum(jnp.pad(mask.astype(jnp.int32), ((0, 0), (1, 0))), axis=-1)
+    return (cumsum[:, kernel_size : kernel_size + length] - cumsum[:, :length]) == kernel_size
+
+
+class OutputHead(nn.Module):
+    """Final dense layer giving logits (or values) for one task kind.
+
+    binary: [B] logit; multiclass: [B, num_outputs] logits; multilabel: [B, num_outputs]
+    logits; regression: [B] value, or [B, num_outputs] when num_outputs > 1.
+    """
+
+    task: str
+    num_outputs: int = 1
+    dtype: jnp.dtype | None = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; expected one of {TASKS}")
+        y = nn.Dense(self.num_outputs, dtype=self.dtype, name="dense")(x).astype(jnp.float32)
+        if self.task in ("binary", "regression") and self.num_outputs == 1:
+            return y[..., 0]
+        return y

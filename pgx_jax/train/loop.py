@@ -1,0 +1,204 @@
+"""`fit`: the one training loop every domain shares.
+
+It builds the mesh and the jitted steps, restores the latest checkpoint if the workdir has
+one, trains with periodic validation, early stopping and checkpointing, then evaluates the
+best (or final) state on the test split and writes `results.json`.
+"""
+
+import functools
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import jax
+import ml_collections
+import numpy as np
+from tqdm import tqdm
+
+from pgx_jax import metrics as metrics_lib
+from pgx_jax import parallel
+from pgx_jax.checkpoint import Checkpoints
+from pgx_jax.data import pipeline
+from pgx_jax.errors import PgxError
+from pgx_jax.experiment import Experiment, RecordSource
+from pgx_jax.train import steps
+from pgx_jax.train.optim import make_optimizer
+from pgx_jax.train.state import TrainState, create_train_state
+from pgx_jax.train.writers import MetricWriter
+
+
+class Preempted(Exception):
+    """Raised after SIGTERM/SIGINT once the latest checkpoint is safely written."""
+
+
+class _StopSignal:
+    """Turns SIGTERM and SIGINT into a flag the loop checks between steps."""
+
+    def __init__(self):
+        self.received: int | None = None
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.received = signum
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _broadcast(weight: np.ndarray, shape: tuple) -> np.ndarray:
+    return np.broadcast_to(weight.reshape(weight.shape + (1,) * (len(shape) - weight.ndim)), shape)
+
+
+def evaluate(
+    eval_fn, state: TrainState, experiment: Experiment, source: RecordSource,
+    batch_size: int, mesh, prefix: str,
+) -> dict[str, float]:
+    """Metrics of `state` on every record of `source`, named `<prefix>/<metric>`."""
+    predictions, labels, weights = [], [], []
+    loss_sum = weight_sum = 0.0
+    for local in pipeline.eval_batches(source, experiment.encode, batch_size):
+        batch = parallel.to_global(local, mesh)
+        out = parallel.to_host(eval_fn(state, batch))
+        label, weight = parallel.to_host((batch["label"], batch["weight"]))
+        loss_weight = _broadcast(weight, out["loss"].shape)
+        loss_sum += float(np.sum(np.where(loss_weight > 0, out["loss"] * loss_weight, 0.0)))
+        weight_sum += float(np.sum(loss_weight))
+        keep = (weight if weight.ndim == 1 else weight.max(axis=1)) > 0
+        predictions.append(out["prediction"][keep])
+        labels.append(label[keep])
+        weights.append(weight[keep])
+    y_score, y_true, w = (np.concatenate(x) for x in (predictions, labels, weights))
+    mask = (w > 0) if w.ndim == 2 else None
+    values = metrics_lib.compute_metrics(experiment.metrics, y_true, y_score, mask)
+    values["loss"] = loss_sum / max(weight_sum, 1.0)
+    return {f"{prefix}/{k}": float(v) for k, v in values.items()}
+
+
+def _improved(value: float, best: float | None, mode: str) -> bool:
+    if best is None or np.isnan(best):
+        return not np.isnan(value)
+    return value > best if mode == "max" else value < best
+
+
+def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str) -> dict:
+    """Train `experiment` as `config.train` says; returns (and writes) the final results."""
+    os.makedirs(workdir, exist_ok=True)
+    mesh = parallel.make_mesh(config.get("mesh"))
+    tcfg = config.train
+    batch_size = config.data.batch_size
+    parallel.local_batch_size(batch_size, mesh)
+    train_source = experiment.splits["train"]
+    epoch_steps = pipeline.steps_per_epoch(train_source, batch_size)
+    total_steps = tcfg.get("num_steps") or tcfg.num_epochs * epoch_steps
+    eval_every = tcfg.get("eval_every_steps") or epoch_steps
+    log_every = tcfg.get("log_every_steps", 50)
+    checkpoint_every = tcfg.get("checkpoint_every_steps") or eval_every
+    if jax.process_index() == 0:
+        with open(os.path.join(workdir, "config.json"), "w") as f:
+            f.write(config.to_json_best_effort(indent=2, sort_keys=True))
+
+    example = next(pipeline.eval_batches(train_source, experiment.encode, batch_size))
+    tx = make_optimizer(config.optimizer, total_steps)
+    replicated = parallel.replicated(mesh)
+    state = jax.jit(
+        lambda inputs: create_train_state(experiment.model, tx, inputs, config.seed),
+        out_shardings=replicated,
+    )(example["inputs"])
+    train_fn = jax.jit(
+        functools.partial(steps.train_step, task=experiment.task),
+        in_shardings=(replicated, parallel.data_sharded(mesh)),
+        out_shardings=(replicated, replicated),
+        donate_argnums=0,
+    )
+    eval_fn = jax.jit(
+        functools.partial(steps.eval_step, task=experiment.task),
+        in_shardings=(replicated, parallel.data_sharded(mesh)),
+        out_shardings=parallel.data_sharded(mesh),
+    )
+
+    checkpoints = Checkpoints(os.path.join(workdir, "checkpoints"))
+    stopping = tcfg.get("early_stopping", ml_collections.ConfigDict())
+    stop_metric, stop_mode = stopping.get("metric"), stopping.get("mode", "max")
+    patience = stopping.get("patience", 0)
+    meta = {"best_value": None, "best_step": None, "bad_evals": 0, "stopped_early": False}
+    start_step = 0
+    restored = checkpoints.restore("latest", state)
+    if restored is not None:
+        start_step, state, meta = restored
+        print(f"resuming from step {start_step} ({checkpoints.directory}/latest)")
+    writer = MetricWriter(workdir, start_step)
+    batches: Iterator[dict] = pipeline.train_batches(
+        train_source, experiment.encode, batch_size, config.seed, start_step,
+        num_threads=config.data.get("num_threads", 2),
+    )
+    validation = experiment.splits.get("validation")
+
+    def save(kind: str, step: int) -> None:
+        checkpoints.save(kind, step, state, meta)
+
+    step = start_step
+    progress = tqdm(total=total_steps, initial=start_step, disable=jax.process_index() != 0,
+                    desc="train", unit="step", dynamic_ncols=True)
+    with _StopSignal() as stop_signal:
+        started = time.perf_counter()
+        while step < total_steps and not meta["stopped_early"]:
+            state, train_metrics = train_fn(state, parallel.to_global(next(batches), mesh))
+            step += 1
+            progress.update(1)
+            if step % log_every == 0 or step == total_steps:
+                values = {f"train/{k}": float(v) for k, v in jax.device_get(train_metrics).items()}
+                if not np.isfinite(values["train/loss"]):
+                    raise PgxError(f"training loss became {values['train/loss']} at step {step}; "
+                                   f"last good checkpoint: {checkpoints.latest_step()}")
+                values["train/steps_per_second"] = log_every / (time.perf_counter() - started)
+                started = time.perf_counter()
+                writer.write(step, values)
+                progress.set_postfix(loss=f"{values['train/loss']:.4f}")
+            if validation is not None and (step % eval_every == 0 or step == total_steps):
+                values = evaluate(eval_fn, state, experiment, validation, batch_size, mesh,
+                                  "validation")
+                writer.write(step, values)
+                if stop_metric:
+                    if stop_metric not in values:
+                        raise PgxError(f"config.train.early_stopping.metric: {stop_metric!r} is "
+                                       f"not computed; available: {sorted(values)}")
+                    if _improved(values[stop_metric], meta["best_value"], stop_mode):
+                        meta.update(best_value=values[stop_metric], best_step=step, bad_evals=0)
+                        save("best", step)
+                    else:
+                        meta["bad_evals"] += 1
+                        meta["stopped_early"] = bool(patience) and meta["bad_evals"] >= patience
+                save("latest", step)
+            elif step % checkpoint_every == 0:
+                save("latest", step)
+            if stop_signal.received is not None:
+                save("latest", step)
+                progress.close()
+                raise Preempted(f"stopped by signal {stop_signal.received} at step {step}; "
+                                "rerun the same command to resume")
+    progress.close()
+    save("latest", step)
+    writer.close()
+
+    results = {"train/steps": step}
+    if stop_metric and checkpoints.latest_step("best") is not None:
+        _, state, _ = checkpoints.restore("best", state)
+        results["best_step"] = meta["best_step"]
+    checkpoints.close()
+    test = experiment.splits.get("test")
+    if test is not None:
+        results.update(evaluate(eval_fn, state, experiment, test, batch_size, mesh, "test"))
+    if experiment.after_fit is not None:
+        results.update(experiment.after_fit(state, experiment, workdir))
+    if jax.process_index() == 0:
+        with open(os.path.join(workdir, "results.json"), "w") as f:
+            json.dump(results, f, indent=2, sort_keys=True)
+    return results

@@ -1,0 +1,39 @@
+"""Losses and output link functions for the four task kinds.
+
+Every loss is a weighted mean: `weight` is 0 for padding rows (and, in multi-label tasks, for
+missing labels), so padded evaluation batches and masked tasks contribute nothing.
+"""
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+def per_example_loss(task: str, outputs: jax.Array, labels: jax.Array) -> jax.Array:
+    """Unreduced loss, the same shape as `weight` ([B], or [B, T] for multi-label)."""
+    if task == "binary":
+        return optax.sigmoid_binary_cross_entropy(outputs, labels.astype(outputs.dtype))
+    if task == "multilabel":
+        return optax.sigmoid_binary_cross_entropy(outputs, labels.astype(outputs.dtype))
+    if task == "multiclass":
+        return optax.softmax_cross_entropy_with_integer_labels(outputs, labels.astype(jnp.int32))
+    if task == "regression":
+        return jnp.square(outputs - labels.astype(outputs.dtype))
+    raise ValueError(f"unknown task {task!r}")
+
+
+def weighted_loss(task: str, outputs: jax.Array, labels: jax.Array, weight: jax.Array) -> jax.Array:
+    """Mean loss over the entries whose weight is non-zero."""
+    losses = per_example_loss(task, outputs, labels)
+    weight = jnp.broadcast_to(weight.reshape(weight.shape + (1,) * (losses.ndim - weight.ndim)),
+                              losses.shape).astype(losses.dtype)
+    return jnp.sum(losses * weight) / jnp.maximum(jnp.sum(weight), 1.0)
+
+
+def link(task: str, outputs: jax.Array) -> jax.Array:
+    """Model outputs to predictions: probabilities for classification, values for regression."""
+    if task in ("binary", "multilabel"):
+        return jax.nn.sigmoid(outputs)
+    if task == "multiclass":
+        return jax.nn.softmax(outputs, axis=-1)
+    return outputs

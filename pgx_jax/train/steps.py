@@ -1,0 +1,43 @@
+"""Pure train and eval steps; `loop.py` jits them with shardings and donated state."""
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from pgx_jax.train import losses
+from pgx_jax.train.state import TrainState
+
+
+def _variables(state: TrainState, params) -> dict:
+    if state.batch_stats:
+        return {"params": params, "batch_stats": state.batch_stats}
+    return {"params": params}
+
+
+def train_step(state: TrainState, batch: dict, *, task: str) -> tuple[TrainState, dict]:
+    """One optimiser update on a global batch; returns the new state and scalar metrics."""
+    dropout_key = jax.random.fold_in(state.dropout_key, state.step)
+
+    def loss_fn(params):
+        outputs, updates = state.apply_fn(
+            _variables(state, params),
+            **batch["inputs"],
+            train=True,
+            rngs={"dropout": dropout_key},
+            mutable=["batch_stats"],
+        )
+        loss = losses.weighted_loss(task, outputs, batch["label"], batch["weight"])
+        return loss, updates
+
+    (loss, updates), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    state = state.apply_gradients(
+        grads=grads, batch_stats=updates.get("batch_stats", state.batch_stats)
+    )
+    return state, {"loss": loss, "grad_norm": optax.global_norm(grads)}
+
+
+def eval_step(state: TrainState, batch: dict, *, task: str) -> dict:
+    """Predictions (probabilities or values) and per-example losses for one global batch."""
+    outputs = state.apply_fn(_variables(state, state.params), **batch["inputs"], train=False)
+    per_example = losses.per_example_loss(task, outputs, batch["label"])
+    return {"prediction": losses.link(task, outputs), "loss": per_example.astype(jnp.float32)}
