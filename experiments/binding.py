@@ -12,6 +12,7 @@ import numpy as np
 from pgx_jax.data import alphabets
 from pgx_jax.data.builders import synthetic_motif
 from pgx_jax.data.jaspar import jaspar_matrix_id, jaspar_name
+from pgx_jax.data.sources import take
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
 from pgx_jax.interpret.filters import first_layer_activations, rank_filters
@@ -25,25 +26,27 @@ def _text(values: np.ndarray) -> list[str]:
     return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
 
 
-def encode_nucleotides(records: dict, *, alphabet: alphabets.Alphabet, length: int,
-                       unknown: str) -> dict:
+def encode_nucleotides(
+    records: dict, *, alphabet: alphabets.Alphabet, length: int, unknown: str
+) -> dict:
     """Raw records to one-hot inputs, mask and float labels."""
-    x, mask = alphabets.one_hot(_text(records["sequence"]), alphabet, length, unknown=unknown,
-                                names=_text(records["id"]))
-    return {"inputs": {"x": x, "mask": mask},
-            "label": np.asarray(records["label"], np.float32)}
+    x, mask = alphabets.one_hot(
+        _text(records["sequence"]), alphabet, length, unknown=unknown, names=_text(records["id"])
+    )
+    return {"inputs": {"x": x, "mask": mask}, "label": np.asarray(records["label"], np.float32)}
 
 
-def motif_report(state, experiment: Experiment, workdir: str, *, planted: str | None,
-                 threshold: float = 0.5) -> dict:
+def motif_report(
+    state, experiment: Experiment, workdir: str, *, planted: str | None, threshold: float = 0.5
+) -> dict:
     """Match the most discriminative first-layer filter against JASPAR; write `motifs.tsv`."""
     test = experiment.splits["test"]
-    records = {key: np.asarray([test[i][key] for i in range(len(test))])
-               for key in ("id", "sequence", "label")}
-    batch = experiment.encode(records)
+    batch = experiment.encode(take(test, np.arange(len(test))))
     x, labels = batch["inputs"]["x"], batch["label"]
-    variables = {"params": state.params, **({"batch_stats": state.batch_stats}
-                                            if state.batch_stats else {})}
+    variables = {
+        "params": state.params,
+        **({"batch_stats": state.batch_stats} if state.batch_stats else {}),
+    }
     activations = first_layer_activations(experiment.model, variables, x)
     filter_auroc = rank_filters(activations, labels)
     width = x.shape[1] - activations.shape[1] + 1
@@ -53,15 +56,20 @@ def motif_report(state, experiment: Experiment, workdir: str, *, planted: str | 
         match = best_jaspar_matches(trim_pfm(pfms[f]), top=1)[0] if counts[f] else None
         rows.append((f, filter_auroc[f], counts[f], match))
         if rank == 0 and match is not None:
-            results = {"motif/strongest_filter": int(f),
-                       "motif/strongest_filter_auroc": float(filter_auroc[f]),
-                       "motif/best_match": f"{match['matrix_id']} {match['name']}",
-                       "motif/best_match_score": float(match["score"])}
+            results = {
+                "motif/strongest_filter": int(f),
+                "motif/strongest_filter_auroc": float(filter_auroc[f]),
+                "motif/best_match": f"{match['matrix_id']} {match['name']}",
+                "motif/best_match_score": float(match["score"]),
+            }
     with open(os.path.join(workdir, "motifs.tsv"), "w") as f:
         f.write("filter\tauroc\tsites\tbest_match\tname\tscore\tstrand\toffset\n")
         for index, score, sites, m in rows:
-            tail = (f"{m['matrix_id']}\t{m['name']}\t{m['score']:.3f}\t{m['strand']}\t{m['offset']}"
-                    if m else "\t\t\t\t")
+            tail = (
+                f"{m['matrix_id']}\t{m['name']}\t{m['score']:.3f}\t{m['strand']}\t{m['offset']}"
+                if m
+                else "\t\t\t\t"
+            )
             f.write(f"{index}\t{score:.4f}\t{sites}\t{tail}\n")
     if planted:
         results["motif/planted"] = f"{jaspar_matrix_id(planted)} {jaspar_name(planted)}"
@@ -70,16 +78,22 @@ def motif_report(state, experiment: Experiment, workdir: str, *, planted: str | 
 
 def build(config: ml_collections.ConfigDict) -> Experiment:
     data = config.data
+    model = create_model(**config.model)
     if data.name not in LOADERS:
-        raise PgxError(f"config.data.name: unknown binding data set {data.name!r}; "
-                       f"known: {sorted(LOADERS)}")
+        raise PgxError(
+            f"config.data.name: unknown binding data set {data.name!r}; known: {sorted(LOADERS)}"
+        )
     splits = LOADERS[data.name](data)
     alphabet = {"dna": alphabets.DNA, "rna": alphabets.RNA}[data.get("alphabet", "dna")]
-    encode = functools.partial(encode_nucleotides, alphabet=alphabet, length=data.length,
-                               unknown=data.get("unknown", "uniform"))
+    encode = functools.partial(
+        encode_nucleotides,
+        alphabet=alphabet,
+        length=data.length,
+        unknown=data.get("unknown", "uniform"),
+    )
     planted = data.get("motif_id") if data.name == "synthetic_motif" else None
     return Experiment(
-        model=create_model(**config.model),
+        model=model,
         task="binary",
         splits=splits,
         encode=encode,

@@ -9,7 +9,10 @@ import os
 from typing import Any
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
+
+from pgx_jax.errors import PgxError
 
 KINDS = ("latest", "best")
 
@@ -33,7 +36,9 @@ class Checkpoints:
             return
         manager.save(
             step,
-            args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)),
+            args=ocp.args.Composite(
+                state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)
+            ),
         )
         manager.wait_until_finished()
 
@@ -58,3 +63,25 @@ class Checkpoints:
     def close(self) -> None:
         for manager in self._managers.values():
             manager.close()
+
+
+def load_state_tree(workdir: str, kind: str = "latest") -> tuple[int, dict]:
+    """A run's saved train state as nested dicts of numpy arrays, with no model needed.
+
+    Works whatever the device count of the run that wrote it: arrays land on one local device.
+    """
+    directory = os.path.join(os.path.abspath(workdir), "checkpoints", kind)
+    handlers = {"state": ocp.StandardCheckpointHandler(), "meta": ocp.JsonCheckpointHandler()}
+    with ocp.CheckpointManager(directory, item_handlers=handlers) as manager:
+        step = manager.latest_step()
+        if step is None:
+            raise PgxError(f"no {kind} checkpoint in {directory}")
+        device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+        abstract = jax.tree.map(
+            lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device),
+            manager.item_metadata(step)["state"],
+        )
+        restored = manager.restore(
+            step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))
+        )
+    return step, jax.tree.map(np.asarray, restored["state"])

@@ -18,13 +18,24 @@ USAGE = "usage: pgx <command> [flags]\n\ncommands:\n" + "\n".join(
 )
 
 
-def _define_train_flags(flag_values: flags.FlagValues) -> None:
+def _define_train_flags(flag_values: flags.FlagValues, argv: list[str]) -> None:
     config_flags.DEFINE_config_file(
-        "config", DEFAULT_CONFIG, "config file, optionally with :ARG", flag_values=flag_values,
+        "config",
+        DEFAULT_CONFIG,
+        "config file, optionally with :ARG",
+        flag_values=flag_values,
         lock_config=True,
+        sys_argv=argv,
     )
-    flags.DEFINE_string("workdir", None, "run directory (resumed if it holds a checkpoint)",
-                        flag_values=flag_values)
+    flags.DEFINE_string(
+        "workdir", None, "run directory (resumed if it holds a checkpoint)", flag_values=flag_values
+    )
+
+
+def _one_line(err: Exception) -> str:
+    """The message of a config-flags error without repr quoting, newlines or the cause chain."""
+    message = str(err).replace("\\n", " ").replace("\n", " ").replace("\\'", "'")
+    return " ".join(message.strip("'\"").split())
 
 
 def _default_workdir(config_path: str) -> str:
@@ -35,12 +46,14 @@ def _default_workdir(config_path: str) -> str:
 def train(argv: list[str]) -> int:
     """Parse train flags, build the experiment named by the config, and fit it."""
     flag_values = flags.FlagValues()
-    _define_train_flags(flag_values)
+    argv = ["pgx train", *argv]
     try:
-        flag_values(["pgx train", *argv])
-    except flags.Error as err:
-        raise PgxError(str(err)) from None
-    config = flag_values.config
+        _define_train_flags(flag_values, argv)
+        flag_values(argv)
+        config = flag_values.config
+        experiment_name = config.experiment
+    except (flags.Error, OSError, KeyError, AttributeError, TypeError, ValueError) as err:
+        raise PgxError(f"bad --config or override: {_one_line(err)}") from None
     workdir = flag_values.workdir or _default_workdir(flag_values["config"].config_filename)
 
     from pgx_jax import parallel
@@ -48,7 +61,7 @@ def train(argv: list[str]) -> int:
     from pgx_jax.train.loop import fit
 
     parallel.initialize_distributed()
-    experiment = load_experiment_module(config.experiment).build(config)
+    experiment = load_experiment_module(experiment_name).build(config)
     print(f"workdir: {workdir}")
     results = fit(config, experiment, workdir)
     for key in sorted(results):

@@ -15,7 +15,9 @@ def parse_arg(arg: str | None, **defaults):
     for item in filter(None, (arg or "").split(",")):
         key, sep, raw = item.partition("=")
         if key not in defaults:
-            raise PgxError(f"config argument: unknown key {key!r}; expected one of {sorted(defaults)}")
+            raise PgxError(
+                f"config argument: unknown key {key!r}; expected one of {sorted(defaults)}"
+            )
         default = defaults[key]
         if not sep:
             values[key] = True

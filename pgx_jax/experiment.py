@@ -45,5 +45,7 @@ def load_experiment_module(name: str):
         return importlib.import_module(f"experiments.{name}")
     except ModuleNotFoundError as err:
         if err.name in (f"experiments.{name}", "experiments"):
-            raise PgxError(f"config.experiment: no experiment script experiments/{name}.py") from None
+            raise PgxError(
+                f"config.experiment: no experiment script experiments/{name}.py"
+            ) from None
         raise

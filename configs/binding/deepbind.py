@@ -1,7 +1,7 @@
 """DeepBind on the binding domain.
 
-  pgx train --config configs/binding/deepbind.py            # embedded default: planted JASPAR motif
-  pgx train --config configs/binding/deepbind.py:motif=MA0138   # plant another JASPAR motif
+pgx train --config configs/binding/deepbind.py            # embedded default: planted JASPAR motif
+pgx train --config configs/binding/deepbind.py:motif=MA0138   # plant another JASPAR motif
 """
 
 import ml_collections

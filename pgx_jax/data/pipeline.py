@@ -1,4 +1,4 @@
-"""grain input pipelines: shuffle with a seed, batch, encode, and shard rows per process.
+"""grain input pipelines: shuffle indices with a seed, batch, read, encode, shard per process.
 
 Training batches form a random-access grain MapDataset, so the batch of any step can be
 reproduced: a resumed run starts at its step and sees exactly the batches it would have seen.
@@ -10,6 +10,7 @@ import grain
 import jax
 import numpy as np
 
+from pgx_jax.data.sources import take
 from pgx_jax.experiment import RecordSource
 
 
@@ -32,10 +33,10 @@ def train_batches(
     Rows `process_index::process_count` of the shuffled stream go to this process, so one
     process reading everything and N processes reading their shares see the same global batch.
     """
-    ds = grain.MapDataset.source(source).shuffle(seed=seed).repeat()
+    ds = grain.MapDataset.range(len(source)).shuffle(seed=seed).repeat()
     ds = ds.slice(slice(jax.process_index(), None, jax.process_count()))
     ds = ds.batch(global_batch_size // jax.process_count(), drop_remainder=True)
-    ds = ds.map(lambda records: _with_weight(encode(records)))
+    ds = ds.map(lambda indices: _with_weight(encode(take(source, indices))))
     ds = ds.slice(slice(start_step, None))
     options = grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=4 * num_threads)
     return iter(ds.to_iter_dataset(options))
@@ -64,8 +65,8 @@ def eval_batches(
     processes, index = jax.process_count(), jax.process_index()
     local_size = global_batch_size // processes
     num_batches = -(-len(source) // global_batch_size)
-    ds = grain.MapDataset.source(source).slice(slice(index, None, processes))
-    ds = ds.batch(local_size).map(lambda records: _with_weight(encode(records)))
+    ds = grain.MapDataset.range(len(source)).slice(slice(index, None, processes))
+    ds = ds.batch(local_size).map(lambda indices: _with_weight(encode(take(source, indices))))
     template = None
     for i in range(num_batches):
         if i < len(ds):

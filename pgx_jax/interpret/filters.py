@@ -9,14 +9,17 @@ from pgx_jax.metrics import auroc
 from pgx_jax.models.layers import OneHotConv
 
 
-def first_layer_activations(model: nn.Module, variables: dict, x: np.ndarray,
-                            batch_size: int = 512) -> np.ndarray:
-    """Outputs [N, L - W + 1, F] of the model's first `OneHotConv`, captured during a forward pass."""
+def first_layer_activations(
+    model: nn.Module, variables: dict, x: np.ndarray, batch_size: int = 512
+) -> np.ndarray:
+    """Outputs [N, L - W + 1, F] of the first `OneHotConv` of a model, from a forward pass."""
 
     @jax.jit
     def capture(batch):
         _, state = model.apply(
-            variables, batch, train=False,
+            variables,
+            batch,
+            train=False,
             capture_intermediates=lambda mdl, _: isinstance(mdl, OneHotConv),
             mutable=["intermediates"],
         )
@@ -28,6 +31,6 @@ def first_layer_activations(model: nn.Module, variables: dict, x: np.ndarray,
 
 
 def rank_filters(activations: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per-filter AUROC of the sequence-level max activation for telling positives from negatives."""
+    """Per-filter AUROC of the sequence-level max activation (positives against negatives)."""
     best_site = activations.max(axis=1)
     return np.array([auroc(labels, best_site[:, f]) for f in range(best_site.shape[1])])

@@ -16,5 +16,7 @@ def create_model(name: str, **kwargs) -> nn.Module:
     fields = set(cls.__dataclass_fields__) - {"parent", "name"}
     unknown = set(kwargs) - fields
     if unknown:
-        raise PgxError(f"config.model: {name} has no field(s) {sorted(unknown)}; it takes {sorted(fields)}")
+        raise PgxError(
+            f"config.model: {name} has no field(s) {sorted(unknown)}; it takes {sorted(fields)}"
+        )
     return cls(**kwargs)

@@ -105,10 +105,11 @@ class ConvBlock(nn.Module):
 
 
 def global_max_pool(x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
-    """Max over the length axis, ignoring masked-out positions: [B, L, C] -> [B, C]."""
-    if mask is not None:
-        x = jnp.where(mask[..., None], x, jnp.finfo(x.dtype).min)
-    return jnp.max(x, axis=-2)
+    """Max over the length axis, ignoring masked-out positions (0 if none): [B, L, C] -> [B, C]."""
+    if mask is None:
+        return jnp.max(x, axis=-2)
+    pooled = jnp.max(jnp.where(mask[..., None], x, jnp.finfo(x.dtype).min), axis=-2)
+    return jnp.where(jnp.any(mask, axis=-1)[..., None], pooled, 0.0)
 
 
 def global_avg_pool(x: jax.Array, mask: jax.Array | None = None) -> jax.Array:

@@ -58,8 +58,13 @@ def _broadcast(weight: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def evaluate(
-    eval_fn, state: TrainState, experiment: Experiment, source: RecordSource,
-    batch_size: int, mesh, prefix: str,
+    eval_fn,
+    state: TrainState,
+    experiment: Experiment,
+    source: RecordSource,
+    batch_size: int,
+    mesh,
+    prefix: str,
 ) -> dict[str, float]:
     """Metrics of `state` on every record of `source`, named `<prefix>/<metric>`."""
     predictions, labels, weights = [], [], []
@@ -136,7 +141,11 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
         print(f"resuming from step {start_step} ({checkpoints.directory}/latest)")
     writer = MetricWriter(workdir, start_step)
     batches: Iterator[dict] = pipeline.train_batches(
-        train_source, experiment.encode, batch_size, config.seed, start_step,
+        train_source,
+        experiment.encode,
+        batch_size,
+        config.seed,
+        start_step,
         num_threads=config.data.get("num_threads", 2),
     )
     validation = experiment.splits.get("validation")
@@ -145,8 +154,14 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
         checkpoints.save(kind, step, state, meta)
 
     step = start_step
-    progress = tqdm(total=total_steps, initial=start_step, disable=jax.process_index() != 0,
-                    desc="train", unit="step", dynamic_ncols=True)
+    progress = tqdm(
+        total=total_steps,
+        initial=start_step,
+        disable=jax.process_index() != 0,
+        desc="train",
+        unit="step",
+        dynamic_ncols=True,
+    )
     with _StopSignal() as stop_signal:
         started = time.perf_counter()
         while step < total_steps and not meta["stopped_early"]:
@@ -156,20 +171,25 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
             if step % log_every == 0 or step == total_steps:
                 values = {f"train/{k}": float(v) for k, v in jax.device_get(train_metrics).items()}
                 if not np.isfinite(values["train/loss"]):
-                    raise PgxError(f"training loss became {values['train/loss']} at step {step}; "
-                                   f"last good checkpoint: {checkpoints.latest_step()}")
+                    raise PgxError(
+                        f"training loss became {values['train/loss']} at step {step}; "
+                        f"last good checkpoint: {checkpoints.latest_step()}"
+                    )
                 values["train/steps_per_second"] = log_every / (time.perf_counter() - started)
                 started = time.perf_counter()
                 writer.write(step, values)
                 progress.set_postfix(loss=f"{values['train/loss']:.4f}")
             if validation is not None and (step % eval_every == 0 or step == total_steps):
-                values = evaluate(eval_fn, state, experiment, validation, batch_size, mesh,
-                                  "validation")
+                values = evaluate(
+                    eval_fn, state, experiment, validation, batch_size, mesh, "validation"
+                )
                 writer.write(step, values)
                 if stop_metric:
                     if stop_metric not in values:
-                        raise PgxError(f"config.train.early_stopping.metric: {stop_metric!r} is "
-                                       f"not computed; available: {sorted(values)}")
+                        raise PgxError(
+                            f"config.train.early_stopping.metric: {stop_metric!r} is "
+                            f"not computed; available: {sorted(values)}"
+                        )
                     if _improved(values[stop_metric], meta["best_value"], stop_mode):
                         meta.update(best_value=values[stop_metric], best_step=step, bad_evals=0)
                         save("best", step)
@@ -182,8 +202,10 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
             if stop_signal.received is not None:
                 save("latest", step)
                 progress.close()
-                raise Preempted(f"stopped by signal {stop_signal.received} at step {step}; "
-                                "rerun the same command to resume")
+                raise Preempted(
+                    f"stopped by signal {stop_signal.received} at step {step}; "
+                    "rerun the same command to resume"
+                )
     progress.close()
     save("latest", step)
     writer.close()

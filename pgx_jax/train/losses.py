@@ -25,8 +25,9 @@ def per_example_loss(task: str, outputs: jax.Array, labels: jax.Array) -> jax.Ar
 def weighted_loss(task: str, outputs: jax.Array, labels: jax.Array, weight: jax.Array) -> jax.Array:
     """Mean loss over the entries whose weight is non-zero."""
     losses = per_example_loss(task, outputs, labels)
-    weight = jnp.broadcast_to(weight.reshape(weight.shape + (1,) * (losses.ndim - weight.ndim)),
-                              losses.shape).astype(losses.dtype)
+    weight = jnp.broadcast_to(
+        weight.reshape(weight.shape + (1,) * (losses.ndim - weight.ndim)), losses.shape
+    ).astype(losses.dtype)
     return jnp.sum(losses * weight) / jnp.maximum(jnp.sum(weight), 1.0)
 
 

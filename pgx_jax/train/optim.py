@@ -16,14 +16,17 @@ def learning_rate_schedule(cfg: ml_collections.ConfigDict, total_steps: int) -> 
             return optax.linear_schedule(0.0, lr, warmup)
         return optax.constant_schedule(lr)
     if name in ("cosine", "warmup_cosine"):
-        return optax.warmup_cosine_decay_schedule(0.0 if warmup else lr, lr, warmup,
-                                                  max(total_steps, warmup + 1))
+        return optax.warmup_cosine_decay_schedule(
+            0.0 if warmup else lr, lr, warmup, max(total_steps, warmup + 1)
+        )
     if name == "exponential":
         return optax.exponential_decay(lr, cfg.get("decay_steps", 1000), cfg.get("decay_rate", 0.5))
     raise PgxError(f"config.optimizer.schedule: unknown schedule {name!r}")
 
 
-def make_optimizer(cfg: ml_collections.ConfigDict, total_steps: int) -> optax.GradientTransformation:
+def make_optimizer(
+    cfg: ml_collections.ConfigDict, total_steps: int
+) -> optax.GradientTransformation:
     """Gradient clipping (if `grad_clip_norm` > 0), then the optimiser with its schedule."""
     schedule = learning_rate_schedule(cfg, total_steps)
     name = cfg.get("name", "adam")
@@ -33,11 +36,13 @@ def make_optimizer(cfg: ml_collections.ConfigDict, total_steps: int) -> optax.Gr
         if weight_decay:
             tx = optax.chain(optax.add_decayed_weights(weight_decay), tx)
     elif name == "adamw":
-        tx = optax.adamw(schedule, b1=cfg.get("b1", 0.9), b2=cfg.get("b2", 0.999),
-                         weight_decay=weight_decay)
+        tx = optax.adamw(
+            schedule, b1=cfg.get("b1", 0.9), b2=cfg.get("b2", 0.999), weight_decay=weight_decay
+        )
     elif name == "sgd":
-        tx = optax.sgd(schedule, momentum=cfg.get("momentum", 0.9) or None,
-                       nesterov=cfg.get("nesterov", False))
+        tx = optax.sgd(
+            schedule, momentum=cfg.get("momentum", 0.9) or None, nesterov=cfg.get("nesterov", False)
+        )
         if weight_decay:
             tx = optax.chain(optax.add_decayed_weights(weight_decay), tx)
     elif name == "rmsprop":

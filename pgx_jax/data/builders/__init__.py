@@ -2,11 +2,19 @@
 
 import tensorflow_datasets as tfds
 
+from pgx_jax.data.sources import materialize
 from pgx_jax.experiment import RecordSource
 
 
-def prepare_splits(builder: tfds.core.DatasetBuilder, splits: list[str]) -> dict[str, RecordSource]:
-    """Prepare `builder` once (array_record files) and open each split as a data source."""
+def prepare_splits(
+    builder: tfds.core.DatasetBuilder, splits: list[str], in_memory: bool = True
+) -> dict[str, RecordSource]:
+    """Prepare `builder` once (array_record files) and open each split as a data source.
+
+    `in_memory` decodes each split once into numpy columns, the fast path for data sets that
+    fit in memory; otherwise records are decoded from the array_record files batch by batch.
+    """
     tfds.disable_progress_bar()
     builder.download_and_prepare(file_format="array_record")
-    return {split: builder.as_data_source(split=split) for split in splits}
+    sources = {split: builder.as_data_source(split=split) for split in splits}
+    return {split: materialize(s) if in_memory else s for split, s in sources.items()}

@@ -30,17 +30,20 @@ class SyntheticMotif(tfds.core.GeneratorBasedBuilder):
         return tfds.core.DatasetInfo(
             builder=self,
             description=__doc__,
-            features=tfds.features.FeaturesDict({
-                "id": tfds.features.Text(),
-                "sequence": tfds.features.Text(),
-                "label": tfds.features.Scalar(np.int64),
-            }),
+            features=tfds.features.FeaturesDict(
+                {
+                    "id": tfds.features.Text(),
+                    "sequence": tfds.features.Text(),
+                    "label": tfds.features.Scalar(np.int64),
+                }
+            ),
         )
 
     def _split_generators(self, dl_manager):
         cfg = self.builder_config
-        records = planted_motif_examples(cfg.motif_id, cfg.num_examples, cfg.length, cfg.seed,
-                                         instances=cfg.instances)
+        records = planted_motif_examples(
+            cfg.motif_id, cfg.num_examples, cfg.length, cfg.seed, instances=cfg.instances
+        )
         parts = split_examples(records, seed=cfg.seed)
         return {name: self._generate_examples(parts[name]) for name in SPLITS}
 
@@ -53,8 +56,11 @@ def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:
     """Prepare (once, cached under the TFDS directory) and open train/validation/test."""
     config = SyntheticMotifConfig(
         name=f"{cfg.motif_id}_L{cfg.length}_n{cfg.num_examples}_i{cfg.instances}_s{cfg.seed}",
-        motif_id=cfg.motif_id, length=cfg.length, num_examples=cfg.num_examples,
-        instances=cfg.instances, seed=cfg.seed,
+        motif_id=cfg.motif_id,
+        length=cfg.length,
+        num_examples=cfg.num_examples,
+        instances=cfg.instances,
+        seed=cfg.seed,
     )
     builder = SyntheticMotif(config=config, data_dir=tfds_directory(cfg.get("tfds_dir")))
-    return prepare_splits(builder, list(SPLITS))
+    return prepare_splits(builder, list(SPLITS), cfg.get("in_memory", True))

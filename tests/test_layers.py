@@ -1,0 +1,369 @@
+"""Tests for the model building blocks, DeepBind and the model registry."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from pgx_jax.data.alphabets import DNA, one_hot, reverse_complement, tokens, vocab_size
+from pgx_jax.errors import PgxError
+from pgx_jax.models import create_model
+from pgx_jax.models.deepbind import DeepBind
+from pgx_jax.models.layers import (
+    ConvBlock,
+    EmbeddingConv,
+    OneHotConv,
+    OutputHead,
+    global_avg_pool,
+    global_max_pool,
+    output_mask,
+)
+
+KEY = jax.random.key(0, impl="rbg")  # cheap to compile, unlike threefry
+
+
+def _init(module, *args, seed=0, **kwargs):
+    """Random variables of the right shapes, without running the (slow, eager) initialisers."""
+    shapes = jax.eval_shape(functools.partial(module.init, **kwargs), KEY, *args)
+    rng = np.random.default_rng(seed)
+    return jax.tree.map(lambda s: (0.5 * rng.normal(size=s.shape)).astype(s.dtype), shapes)
+
+
+@functools.partial(jax.jit, static_argnums=0, static_argnames=("train", "mutable"))
+def _apply(module, variables, *args, train=None, mutable=False, rngs=None):
+    """`module.apply` under jit: one compilation is much cheaper than many eager ops."""
+    kwargs = {} if train is None else {"train": train}
+    return module.apply(variables, *args, mutable=mutable, rngs=rngs, **kwargs)
+
+
+def _random_dna(rng, count, length):
+    return ["".join(rng.choice(list("ACGT"), size=length)) for _ in range(count)]
+
+
+def _np_conv_valid(x, kernel, bias):
+    """Cross-correlation [B, L, C] * [K, C, F] -> [B, L - K + 1, F], VALID padding."""
+    k = kernel.shape[0]
+    out_len = x.shape[1] - k + 1
+    out = np.stack(
+        [np.einsum("bkc,kcf->bf", x[:, i : i + k], kernel) for i in range(out_len)], axis=1
+    )
+    return out + bias
+
+
+def _kernel_bias(variables):
+    conv = variables["params"]["conv"]
+    return np.asarray(conv["kernel"], np.float64), np.asarray(conv["bias"], np.float64)
+
+
+# --- OneHotConv -------------------------------------------------------------------------------
+
+
+def test_one_hot_conv_matches_numpy_cross_correlation():
+    rng = np.random.default_rng(0)
+    x, _ = one_hot(_random_dna(rng, 3, 12), DNA)
+    layer = OneHotConv(features=5, kernel_size=4)
+    variables = _init(layer, x)
+    kernel, bias = _kernel_bias(variables)
+    assert kernel.shape == (4, 4, 5) and bias.shape == (5,)
+    y = np.asarray(_apply(layer, variables, x))
+    assert y.shape == (3, 9, 5)
+    np.testing.assert_allclose(y, _np_conv_valid(x.astype(np.float64), kernel, bias), atol=1e-5)
+
+
+def test_one_hot_conv_masked_positions_contribute_zero():
+    rng = np.random.default_rng(1)
+    x, mask = one_hot(["ACGTTGCA", "GGCAT", "TTA"], DNA, length=8)
+    # Put garbage where the mask is False: the layer must ignore it.
+    noisy = np.where(mask[..., None], x, rng.normal(size=x.shape).astype(np.float32))
+    layer = OneHotConv(features=3, kernel_size=3)
+    variables = _init(layer, x)
+    kernel, bias = _kernel_bias(variables)
+    y = np.asarray(_apply(layer, variables, noisy, mask))
+    expected = _np_conv_valid(x.astype(np.float64) * mask[..., None], kernel, bias)
+    np.testing.assert_allclose(y, expected, atol=1e-5)
+    np.testing.assert_allclose(y, np.asarray(_apply(layer, variables, x, mask)), atol=1e-6)
+    # The last window of the 3-long sequence covers only padding: bias alone.
+    np.testing.assert_allclose(y[2, -1], bias, atol=1e-6)
+
+
+def test_one_hot_conv_reverse_complement_is_strand_symmetric():
+    rng = np.random.default_rng(2)
+    seqs = _random_dna(rng, 4, 15)
+    x, _ = one_hot(seqs, DNA)
+    x_rc, _ = one_hot(reverse_complement(seqs, DNA), DNA)
+    layer = OneHotConv(features=6, kernel_size=5, reverse_complement=True)
+    variables = _init(layer, x)
+    y = np.asarray(_apply(layer, variables, x))
+    y_rc = np.asarray(_apply(layer, variables, x_rc))
+    assert y.shape == (4, 11, 6)
+    np.testing.assert_allclose(y, y_rc[:, ::-1], atol=1e-5)
+    # Independent reference: max of the forward scan and the aligned reverse-strand scan.
+    kernel, bias = _kernel_bias(variables)
+    forward = _np_conv_valid(x.astype(np.float64), kernel, bias)
+    reverse = _np_conv_valid(x_rc.astype(np.float64), kernel, bias)[:, ::-1]
+    np.testing.assert_allclose(y, np.maximum(forward, reverse), atol=1e-5)
+    # The option changes the output (both strands really are scanned).
+    plain = np.asarray(_apply(OneHotConv(features=6, kernel_size=5), variables, x))
+    assert np.all(y >= plain - 1e-6) and not np.allclose(y, plain)
+
+
+def test_one_hot_conv_reverse_complement_with_padding_mask():
+    # Padded batch: the real windows of each row still equal max(forward, aligned RC).
+    seqs = ["ACGGTCAATG", "TTGCA"]
+    x, mask = one_hot(seqs, DNA, length=10)
+    layer = OneHotConv(features=4, kernel_size=3, reverse_complement=True)
+    variables = _init(layer, x)
+    y = np.asarray(_apply(layer, variables, x, mask))
+    kernel, bias = _kernel_bias(variables)
+    for row, seq in enumerate(seqs):
+        xs, _ = one_hot([seq], DNA)
+        xr, _ = one_hot(reverse_complement([seq], DNA), DNA)
+        fwd = _np_conv_valid(xs.astype(np.float64), kernel, bias)[0]
+        rev = _np_conv_valid(xr.astype(np.float64), kernel, bias)[0, ::-1]
+        n = len(seq) - 3 + 1
+        np.testing.assert_allclose(y[row, :n], np.maximum(fwd, rev), atol=1e-5)
+
+
+# --- EmbeddingConv ----------------------------------------------------------------------------
+
+
+def test_embedding_conv_shapes_and_padding_contributes_nothing():
+    ids, mask = tokens(["ACGTAC", "GGA"], DNA, length=8)
+    layer = EmbeddingConv(vocab_size=vocab_size(DNA), embed_dim=3, features=4, kernel_size=3)
+    variables = _init(layer, ids)
+    assert variables["params"]["embed"]["embedding"].shape == (6, 3)
+    y = np.asarray(_apply(layer, variables, ids))
+    assert y.shape == (2, 6, 4)
+    # Row 1 has 3 real tokens: window 0 covers only real positions; windows 1.. overlap padding.
+    # With an explicit mask, whatever token ids follow the end are ignored everywhere.
+    garbage = ids.copy()
+    garbage[1, 3:] = [1, 2, 3, 4, 5]
+    y_masked = np.asarray(_apply(layer, variables, garbage, mask))
+    np.testing.assert_allclose(y_masked, y, atol=1e-6)
+    # Without a mask, the garbage is read as real tokens: only windows inside the
+    # real sequence keep their value.
+    y_unmasked = np.asarray(_apply(layer, variables, garbage))
+    np.testing.assert_allclose(y_unmasked[1, :1], y[1, :1], atol=1e-6)
+    assert not np.allclose(y_unmasked[1, 1:], y[1, 1:])
+    # A window made only of padding gives the bias alone.
+    bias = np.asarray(variables["params"]["conv"]["bias"])
+    np.testing.assert_allclose(y[1, 3:], np.broadcast_to(bias, (3, 4)), atol=1e-6)
+
+
+def test_embedding_conv_matches_numpy_reference():
+    ids, mask = tokens(["ACGTN", "TG"], DNA, length=5)
+    layer = EmbeddingConv(vocab_size=vocab_size(DNA), embed_dim=2, features=3, kernel_size=2)
+    variables = _init(layer, ids)
+    table = np.asarray(variables["params"]["embed"]["embedding"], np.float64)
+    kernel, bias = _kernel_bias(variables)
+    x = table[ids] * mask[..., None]
+    expected = _np_conv_valid(x, kernel, bias)
+    np.testing.assert_allclose(np.asarray(_apply(layer, variables, ids)), expected, atol=1e-5)
+
+
+# --- ConvBlock --------------------------------------------------------------------------------
+
+
+def test_conv_block_pool_shape_and_eval_is_deterministic():
+    x = np.random.default_rng(6).normal(size=(2, 12, 4)).astype(np.float32)
+    block = ConvBlock(features=5, kernel_size=3, pool_size=3, dropout_rate=0.5)
+    variables = _init(block, x)
+    y1 = _apply(block, variables, x, train=False)
+    y2 = _apply(block, variables, x, train=False)
+    assert y1.shape == (2, 4, 5)
+    np.testing.assert_array_equal(np.asarray(y1), np.asarray(y2))
+    assert np.all(np.asarray(y1) >= 0)  # relu
+    # Training mode drops units (needs a dropout rng) and rescales the kept ones by 1/(1-p).
+    y_train = np.asarray(_apply(block, variables, x, train=True, rngs={"dropout": KEY}))
+    kept = y_train != 0
+    assert np.any(~kept & (np.asarray(y1) != 0))
+    np.testing.assert_allclose(y_train[kept], 2 * np.asarray(y1)[kept], rtol=1e-5)
+
+
+def test_conv_block_no_pooling_keeps_length_with_same_padding():
+    x = np.ones((1, 7, 4), np.float32)
+    block = ConvBlock(features=2, kernel_size=5, activation="identity")
+    variables = _init(block, x)
+    assert _apply(block, variables, x).shape == (1, 7, 2)
+
+
+def test_conv_block_batch_norm_stats_and_running_average():
+    x = (3.0 + 2.0 * np.random.default_rng(7).normal(size=(4, 10, 3))).astype(np.float32)
+    block = ConvBlock(features=2, kernel_size=3, batch_norm=True, activation="identity")
+    variables = _init(block, x)
+    assert set(variables) == {"params", "batch_stats"}
+    assert variables["batch_stats"]["BatchNorm_0"]["mean"].shape == (2,)
+    assert variables["batch_stats"]["BatchNorm_0"]["var"].shape == (2,)
+    mean, var = np.array([0.5, -1.0], np.float32), np.array([4.0, 0.25], np.float32)
+    scale, bias = np.array([2.0, 0.5], np.float32), np.array([0.1, -0.3], np.float32)
+    variables = {
+        "params": {**variables["params"], "BatchNorm_0": {"scale": scale, "bias": bias}},
+        "batch_stats": {"BatchNorm_0": {"mean": mean, "var": var}},
+    }
+    conv_only = ConvBlock(features=2, kernel_size=3, activation="identity")
+    raw = np.asarray(_apply(conv_only, {"params": {"Conv_0": variables["params"]["Conv_0"]}}, x))
+    # Eval normalises with the running averages.
+    y_eval = np.asarray(_apply(block, variables, x, train=False))
+    expected = (raw - mean) / np.sqrt(var + 1e-5) * scale + bias
+    np.testing.assert_allclose(y_eval, expected, rtol=1e-4, atol=1e-4)
+    # Train normalises with the batch's statistics and updates the running averages.
+    y_train, updates = _apply(block, variables, x, train=True, mutable=("batch_stats",))
+    z = (np.asarray(y_train) - bias) / scale
+    np.testing.assert_allclose(z.mean(axis=(0, 1)), 0.0, atol=1e-4)
+    np.testing.assert_allclose(z.std(axis=(0, 1)), 1.0, atol=1e-3)
+    stats = updates["batch_stats"]["BatchNorm_0"]
+    np.testing.assert_allclose(
+        np.asarray(stats["mean"]), 0.99 * mean + 0.01 * raw.mean(axis=(0, 1)), rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        np.asarray(stats["var"]), 0.99 * var + 0.01 * raw.var(axis=(0, 1)), rtol=1e-4
+    )
+
+
+# --- Pooling and masks ------------------------------------------------------------------------
+
+
+def test_global_pools_ignore_masked_positions():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 6, 2)).astype(np.float32)
+    mask = np.array([[1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1], [0, 1, 0, 1, 0, 0]], bool)
+    x[~mask] = 100.0  # would dominate both pools if read
+    expected_max = np.stack([x[b][mask[b]].max(axis=0) for b in range(3)])
+    expected_avg = np.stack([x[b][mask[b]].mean(axis=0) for b in range(3)])
+    np.testing.assert_allclose(np.asarray(global_max_pool(x, mask)), expected_max, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(global_avg_pool(x, mask)), expected_avg, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(global_max_pool(x)), x.max(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(global_avg_pool(x)), x.mean(axis=1), rtol=1e-6)
+
+
+def test_global_avg_pool_all_masked_row_is_finite():
+    x = np.ones((1, 4, 2), np.float32)
+    out = np.asarray(global_avg_pool(x, np.zeros((1, 4), bool)))
+    np.testing.assert_array_equal(out, 0.0)
+
+
+def test_global_max_pool_all_masked_row_is_zero():
+    x = -np.ones((2, 4, 2), np.float32)
+    mask = np.array([[0, 0, 0, 0], [0, 1, 0, 0]], bool)
+    out = np.asarray(global_max_pool(x, mask))
+    np.testing.assert_array_equal(out, [[0.0, 0.0], [-1.0, -1.0]])
+
+
+def test_output_mask_marks_exactly_the_valid_windows_inside_the_sequence():
+    rng = np.random.default_rng(4)
+    lengths = np.array([10, 7, 3, 0, 4])
+    mask = np.arange(10)[None, :] < lengths[:, None]
+    # A mask with a hole, too: windows over the hole are not valid.
+    mask = np.concatenate([mask, (rng.random((1, 10)) < 0.7)])
+    for k in (1, 3, 4):
+        out = np.asarray(jax.jit(output_mask, static_argnums=(1, 2))(mask, k, "VALID"))
+        expected = np.array(
+            [[mask[b, i : i + k].all() for i in range(10 - k + 1)] for b in range(len(mask))]
+        )
+        assert out.shape == (len(mask), 10 - k + 1) and out.dtype == bool
+        np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(np.asarray(output_mask(jnp.asarray(mask), 5, "SAME")), mask)
+
+
+# --- OutputHead -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task", "num_outputs", "shape"),
+    [
+        ("binary", 1, (3,)),
+        ("multiclass", 4, (3, 4)),
+        ("multilabel", 5, (3, 5)),
+        ("regression", 1, (3,)),
+        ("regression", 2, (3, 2)),
+    ],
+)
+def test_output_head_shapes(task, num_outputs, shape):
+    head = OutputHead(task, num_outputs)
+    x = jnp.ones((3, 7))
+    variables = _init(head, x)
+    y = _apply(head, variables, x)
+    assert y.shape == shape and y.dtype == jnp.float32
+    assert variables["params"]["dense"]["kernel"].shape == (7, num_outputs)
+
+
+def test_output_head_unknown_task_raises():
+    head = OutputHead("ranking")
+    with pytest.raises(ValueError, match="unknown task 'ranking'"):
+        _init(head, jnp.ones((2, 3)))
+
+
+# --- DeepBind and the registry ----------------------------------------------------------------
+
+
+def test_deepbind_forward_shape_and_deterministic_eval():
+    rng = np.random.default_rng(5)
+    x, mask = one_hot(_random_dna(rng, 5, 20), DNA)
+    model = DeepBind(num_filters=4, filter_width=6, hidden=8, dropout_rate=0.5)
+    variables = _init(model, x, mask)
+    y = _apply(model, variables, x, mask)
+    assert y.shape == (5,) and np.all(np.isfinite(np.asarray(y)))
+    np.testing.assert_array_equal(np.asarray(y), np.asarray(_apply(model, variables, x, mask)))
+    assert variables["params"]["motif_conv"]["conv"]["kernel"].shape == (6, 4, 4)
+    assert variables["params"]["hidden"]["kernel"].shape == (4, 8)
+    y_train = _apply(model, variables, x, mask, train=True, rngs={"dropout": KEY})
+    assert y_train.shape == (5,)
+
+
+def test_deepbind_padding_does_not_change_outputs():
+    seqs = ["ACGTACGGTACCA", "TTGACA"]
+    model = DeepBind(num_filters=3, filter_width=4, hidden=5, reverse_complement=True)
+    x, mask = one_hot(seqs, DNA, length=16)
+    variables = _init(model, x, mask)
+    batched = np.asarray(_apply(model, variables, x, mask))
+    for row, seq in enumerate(seqs):
+        xs, ms = one_hot([seq], DNA)
+        np.testing.assert_allclose(batched[row], _apply(model, variables, xs, ms)[0], atol=1e-5)
+
+
+def test_deepbind_max_avg_doubles_pooled_features():
+    x, mask = one_hot(["ACGTACGTAC"] * 2, DNA)
+    for pooling, width in (("max", 3), ("max_avg", 6)):
+        model = DeepBind(num_filters=3, filter_width=4, hidden=7, pooling=pooling)
+        variables = _init(model, x, mask)
+        assert variables["params"]["hidden"]["kernel"].shape == (width, 7)
+    direct = DeepBind(num_filters=3, filter_width=4, hidden=0, pooling="max_avg")
+    variables = _init(direct, x, mask)
+    assert "hidden" not in variables["params"]
+    assert variables["params"]["head"]["dense"]["kernel"].shape == (6, 1)
+
+
+def test_deepbind_unknown_pooling_raises():
+    with pytest.raises(ValueError, match="unknown pooling"):
+        _init(DeepBind(num_filters=2, filter_width=3, pooling="min"), jnp.ones((1, 5, 4)))
+
+
+def test_deepbind_sequence_shorter_than_filter_is_finite():
+    # No VALID window lies inside "ACG": pooling must not leak finfo.min (-> inf / NaN).
+    x, mask = one_hot(["ACGTACGTAC", "ACG"], DNA, length=10)
+    for hidden in (8, 0):
+        model = DeepBind(num_filters=4, filter_width=5, hidden=hidden)
+        variables = _init(model, x, mask)
+        assert np.all(np.isfinite(np.asarray(_apply(model, variables, x, mask))))
+
+
+def test_create_model_builds_registered_model():
+    model = create_model("deepbind", num_filters=2, filter_width=3, hidden=0)
+    assert isinstance(model, DeepBind)
+    assert (model.num_filters, model.filter_width, model.hidden) == (2, 3, 0)
+
+
+def test_create_model_unknown_name_raises_pgx_error():
+    with pytest.raises(PgxError, match=r"config\.model\.name: unknown model 'deepsea'.*deepbind"):
+        create_model("deepsea")
+
+
+def test_create_model_unknown_field_raises_pgx_error():
+    with pytest.raises(PgxError, match=r"config\.model: deepbind has no field\(s\) \['filters'\]"):
+        create_model("deepbind", filters=3)
+    with pytest.raises(PgxError, match="num_filters"):
+        create_model("deepbind", filters=3)
+    with pytest.raises(PgxError):
+        create_model("deepbind", parent=None)
