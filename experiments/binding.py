@@ -6,6 +6,7 @@ Data sets: `synthetic_motif` (the embedded default, a JASPAR motif planted in ra
 import functools
 import os
 
+import jax
 import ml_collections
 import numpy as np
 
@@ -62,7 +63,15 @@ def motif_report(
                 "motif/best_match": f"{match['matrix_id']} {match['name']}",
                 "motif/best_match_score": float(match["score"]),
             }
-    with open(os.path.join(workdir, "motifs.tsv"), "w") as f:
+    if jax.process_index() == 0:
+        _write_motif_table(os.path.join(workdir, "motifs.tsv"), rows)
+    if planted:
+        results["motif/planted"] = f"{jaspar_matrix_id(planted)} {jaspar_name(planted)}"
+    return results
+
+
+def _write_motif_table(path: str, rows: list) -> None:
+    with open(path, "w") as f:
         f.write("filter\tauroc\tsites\tbest_match\tname\tscore\tstrand\toffset\n")
         for index, score, sites, m in rows:
             tail = (
@@ -71,9 +80,6 @@ def motif_report(
                 else "\t\t\t\t"
             )
             f.write(f"{index}\t{score:.4f}\t{sites}\t{tail}\n")
-    if planted:
-        results["motif/planted"] = f"{jaspar_matrix_id(planted)} {jaspar_name(planted)}"
-    return results
 
 
 def build(config: ml_collections.ConfigDict) -> Experiment:

@@ -37,6 +37,11 @@ def _assert_same_params(a: str, b: str, **tolerance) -> None:
         np.testing.assert_allclose(flat_a[key], flat_b[key], err_msg=key, **tolerance)
 
 
+def _count_lines(path: str) -> int:
+    with open(path) as f:
+        return f.read().count("\n")
+
+
 def _flatten(tree, prefix=""):
     for key, value in tree.items():
         if isinstance(value, dict):
@@ -96,7 +101,7 @@ def test_stopped_run_resumes_exactly(tmp_path):
     metrics = os.path.join(stopped, "metrics.jsonl")
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
-        if os.path.exists(metrics) and len(open(metrics).readlines()) >= 10:
+        if os.path.exists(metrics) and _count_lines(metrics) >= 10:
             break
         time.sleep(0.01)
     process.send_signal(signal.SIGTERM)

@@ -1,6 +1,8 @@
 """TFDS builders, one per data-set family, prepared to array_record and read with grain."""
 
+import jax
 import tensorflow_datasets as tfds
+from jax.experimental import multihost_utils
 
 from pgx_jax.data.sources import materialize
 from pgx_jax.experiment import RecordSource
@@ -13,8 +15,13 @@ def prepare_splits(
 
     `in_memory` decodes each split once into numpy columns, the fast path for data sets that
     fit in memory; otherwise records are decoded from the array_record files batch by batch.
+    Under several processes, process 0 prepares while the others wait, then all read.
     """
     tfds.disable_progress_bar()
-    builder.download_and_prepare(file_format="array_record")
+    if jax.process_index() == 0:
+        builder.download_and_prepare(file_format="array_record")
+    if jax.process_count() > 1:
+        multihost_utils.sync_global_devices(f"prepared {builder.info.full_name}")
+        builder.download_and_prepare(file_format="array_record")
     sources = {split: builder.as_data_source(split=split) for split in splits}
     return {split: materialize(s) if in_memory else s for split, s in sources.items()}
