@@ -386,3 +386,11 @@ def test_create_model_unknown_field_raises_pgx_error():
         create_model("deepbind", filters=3)
     with pytest.raises(PgxError):
         create_model("deepbind", parent=None)
+
+
+def test_one_hot_conv_refuses_inputs_it_cannot_scan():
+    x = jnp.zeros((1, 5, 4))
+    with pytest.raises(ValueError, match="shorter than the kernel"):
+        OneHotConv(2, 8).init(jax.random.PRNGKey(0), x)
+    with pytest.raises(ValueError, match="odd kernel"):
+        OneHotConv(2, 4, padding="SAME", reverse_complement=True).init(jax.random.PRNGKey(0), x)

@@ -32,7 +32,8 @@ class OneHotConv(nn.Module):
 
     With `reverse_complement=True` the same filters also scan the reverse-complement strand
     and each output position keeps the larger of the two strands' responses (weights shared
-    across strands, as DeepBind scores both strands of a sequence).
+    across strands, as DeepBind scores both strands of a sequence). Strand windows align
+    exactly with VALID padding or an odd kernel; SAME padding with an even kernel is refused.
     """
 
     features: int
@@ -44,6 +45,13 @@ class OneHotConv(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+        if self.reverse_complement and self.padding == "SAME" and self.kernel_size % 2 == 0:
+            raise ValueError("OneHotConv: reverse_complement with SAME padding needs an odd kernel")
+        if x.shape[-2] < self.kernel_size and self.padding == "VALID":
+            raise ValueError(
+                f"OneHotConv: input length {x.shape[-2]} is shorter than the kernel "
+                f"({self.kernel_size}); raise config.data.length or lower the kernel size"
+            )
         if mask is not None:
             x = x * mask[..., None].astype(x.dtype)
         conv = nn.Conv(

@@ -23,12 +23,12 @@ def per_example_loss(task: str, outputs: jax.Array, labels: jax.Array) -> jax.Ar
 
 
 def weighted_loss(task: str, outputs: jax.Array, labels: jax.Array, weight: jax.Array) -> jax.Array:
-    """Mean loss over the entries whose weight is non-zero."""
+    """Mean loss over entries with non-zero weight (NaN labels under weight 0 are ignored)."""
     losses = per_example_loss(task, outputs, labels)
     weight = jnp.broadcast_to(
         weight.reshape(weight.shape + (1,) * (losses.ndim - weight.ndim)), losses.shape
     ).astype(losses.dtype)
-    return jnp.sum(losses * weight) / jnp.maximum(jnp.sum(weight), 1.0)
+    return jnp.sum(jnp.where(weight > 0, losses * weight, 0.0)) / jnp.maximum(jnp.sum(weight), 1.0)
 
 
 def link(task: str, outputs: jax.Array) -> jax.Array:

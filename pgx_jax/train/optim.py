@@ -20,7 +20,12 @@ def learning_rate_schedule(cfg: ml_collections.ConfigDict, total_steps: int) -> 
             0.0 if warmup else lr, lr, warmup, max(total_steps, warmup + 1)
         )
     if name == "exponential":
-        return optax.exponential_decay(lr, cfg.get("decay_steps", 1000), cfg.get("decay_rate", 0.5))
+        decay = optax.exponential_decay(
+            lr, cfg.get("decay_steps", 1000), cfg.get("decay_rate", 0.5)
+        )
+        if warmup:
+            return optax.join_schedules([optax.linear_schedule(0.0, lr, warmup), decay], [warmup])
+        return decay
     raise PgxError(f"config.optimizer.schedule: unknown schedule {name!r}")
 
 
@@ -47,6 +52,8 @@ def make_optimizer(
             tx = optax.chain(optax.add_decayed_weights(weight_decay), tx)
     elif name == "rmsprop":
         tx = optax.rmsprop(schedule)
+        if weight_decay:
+            tx = optax.chain(optax.add_decayed_weights(weight_decay), tx)
     else:
         raise PgxError(f"config.optimizer.name: unknown optimizer {name!r}")
     clip = cfg.get("grad_clip_norm", 0.0)
