@@ -31,7 +31,7 @@ from pgx_jax.train import steps
 from pgx_jax.train.optim import make_optimizer
 from pgx_jax.train.state import create_train_state
 
-INSTALL_TORCH = "pip install -e .[benchmark]"
+INSTALL_TORCH = "pip install -e '.[benchmark]'"
 
 
 def random_batch(batch_size: int, length: int, seed: int = 0) -> dict:
@@ -68,7 +68,10 @@ def analytic_flops(batch_size: int, length: int, filters: int, width: int,
 
 def jax_train_runner(batch_size: int, length: int,
                      num_steps: int) -> tuple[Callable[[], None], float]:
-    """A warmed-up callable running `num_steps` DeepBind train steps, and XLA's FLOPs per step."""
+    """A warmed-up callable running `num_steps` DeepBind train steps, and XLA's FLOPs per step.
+
+    XLA counts the FLOPs of one device's share of the sharded step; this multiplies by the mesh.
+    """
     config = deepbind_config.get_config()
     mesh = parallel.make_mesh(config.mesh)
     parallel.local_batch_size(batch_size, mesh)
@@ -86,20 +89,20 @@ def jax_train_runner(batch_size: int, length: int,
         out_shardings=(replicated, replicated),
         donate_argnums=0,
     )
-    compiled = train_fn.lower(state, batch).compile()
+    flops = xla_flops(train_fn.lower(state, batch).compile()) * mesh.size
 
     def run() -> None:
         nonlocal state
         for _ in range(num_steps):
-            state, metrics = compiled(state, batch)
+            state, metrics = train_fn(state, batch)
         jax.block_until_ready((state, metrics))
 
     run()
-    return run, xla_flops(compiled)
+    return run, flops
 
 
-def matmul_runner(size: int, calls: int = 4) -> Callable[[], None]:
-    """A warmed-up callable doing `calls` jitted float32 size x size matmuls (full precision)."""
+def matmul_runner(size: int, calls: int) -> Callable[[], None]:
+    """A warmed-up callable doing `calls` float32 size x size matmuls on one device."""
     a, b = (jax.random.normal(k, (size, size), jnp.float32)
             for k in jax.random.split(jax.random.PRNGKey(0)))
     dot = jax.jit(functools.partial(jnp.dot, precision=jax.lax.Precision.HIGHEST))
@@ -113,15 +116,15 @@ def matmul_runner(size: int, calls: int = 4) -> Callable[[], None]:
     return run
 
 
-def median_seconds(runners: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
-    """Median wall time of each runner, all timed in turn within every repeat."""
+def time_in_turn(runners: dict[str, Callable[[], None]], repeats: int) -> dict[str, np.ndarray]:
+    """Wall times of each runner over `repeats` rounds, all timed in turn within every round."""
     times: dict[str, list[float]] = {name: [] for name in runners}
     for _ in range(repeats):
         for name, run in runners.items():
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(values)) for name, values in times.items()}
+    return {name: np.asarray(values) for name, values in times.items()}
 
 
 def machine() -> dict:
@@ -138,6 +141,23 @@ def machine() -> dict:
         "cpu_count": os.cpu_count(),
         "jax": jax.__version__,
     }
+
+
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds the whole machine has been busy (steal included), from Linux /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(value) for value in f.readline().split()[1:9]]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _rate(work: float, seconds: np.ndarray) -> tuple[float, float, float]:
+    """Median, lowest and highest of `work / seconds` over the repeats."""
+    rates = work / seconds
+    return float(np.median(rates)), float(rates.min()), float(rates.max())
 
 
 def main() -> None:
@@ -159,10 +179,8 @@ def main() -> None:
     size = args.matmul_size or (2048 if jax.default_backend() == "cpu" else 8192)
     matmul_calls = 4
     runners = {"jax": jax_run, "matmul": matmul_runner(size, matmul_calls)}
-    peer_note = None
-    if args.peer == "torch" and importlib.util.find_spec("torch") is None:
-        peer_note = f"skipped: torch is not installed ({INSTALL_TORCH})"
-    elif args.peer == "torch":
+    torch_missing = args.peer == "torch" and importlib.util.find_spec("torch") is None
+    if args.peer == "torch" and not torch_missing:
         import torch
         from peers import deepbind_torch
 
@@ -172,21 +190,27 @@ def main() -> None:
         runners["torch"] = deepbind_torch.train_runner(
             host["inputs"]["x"], host["label"], steps=args.steps, threads=info["torch_threads"]
         )
-    seconds = median_seconds(runners, args.repeats)
+    busy, own, wall = busy_cpu_seconds(), time.process_time(), time.perf_counter()
+    seconds = time_in_turn(runners, args.repeats)
+    if busy is not None:
+        others = busy_cpu_seconds() - busy - (time.process_time() - own)
+        info["other_processes_cores"] = max(0.0, others / (time.perf_counter() - wall))
 
     config = deepbind_config.get_config()
     analytic = analytic_flops(args.batch_size, args.length, config.model.num_filters,
                               config.model.filter_width, config.model.hidden)
-    steps_per_s = args.steps / seconds["jax"]
-    seq_per_s = steps_per_s * args.batch_size
-    achieved = flops * steps_per_s
-    peak = matmul_calls * 2.0 * size**3 / seconds["matmul"]
+    sequences = args.steps * args.batch_size
+    seq_per_s, seq_low, seq_high = _rate(sequences, seconds["jax"])
+    achieved = flops * seq_per_s / args.batch_size
+    peak, peak_low, peak_high = _rate(matmul_calls * 2.0 * size**3, seconds["matmul"])
+    ceiling = peak * info["devices"]
     results = {
         "batch_size": args.batch_size,
         "length": args.length,
         "steps": args.steps,
         "repeats": args.repeats,
         "jax_sequences_per_second": seq_per_s,
+        "jax_sequences_per_second_range": [seq_low, seq_high],
         "xla_flops_per_step": flops,
         "analytic_flops_per_step": analytic["step"],
         "analytic_conv_forward_flops": analytic["conv_forward"],
@@ -194,30 +218,38 @@ def main() -> None:
         "achieved_flops_per_second": achieved,
         "matmul_size": size,
         "matmul_flops_per_second": peak,
-        "fraction_of_matmul_rate": achieved / peak,
+        "matmul_flops_per_second_range": [peak_low, peak_high],
+        "fraction_of_matmul_rate": achieved / ceiling,
     }
     rows = [
-        ("JAX train throughput", f"{seq_per_s:,.0f} seq/s ({steps_per_s:,.1f} steps/s, "
+        ("JAX train throughput", f"{seq_per_s:,.0f} seq/s (range {seq_low:,.0f}-{seq_high:,.0f}; "
                                  f"batch {args.batch_size}, length {args.length})"),
         ("FLOPs/step, XLA cost analysis", f"{flops / 1e6:,.1f} M"),
         ("FLOPs/step, analytic", f"{analytic['step'] / 1e6:,.1f} M = 2 x conv "
                                  f"{analytic['conv_forward'] / 1e6:,.1f} M + 3 x dense "
                                  f"{analytic['dense_forward'] / 1e6:,.2f} M"),
         ("achieved (XLA FLOPs x steps/s)", f"{achieved / 1e9:,.2f} GFLOP/s"),
-        (f"float32 matmul {size}x{size}", f"{peak / 1e9:,.1f} GFLOP/s"),
-        ("fraction of matmul rate", f"{achieved / peak:.1%}"),
+        (f"float32 matmul {size}x{size}", f"{peak / 1e9:,.1f} GFLOP/s per device "
+                                          f"(range {peak_low / 1e9:,.1f}-{peak_high / 1e9:,.1f})"),
+        ("fraction of matmul rate", f"{achieved / ceiling:.1%}" + (
+            f" (of {info['devices']} x the one-device rate)" if info["devices"] > 1 else "")),
     ]
     if "torch" in seconds:
-        torch_rate = args.steps * args.batch_size / seconds["torch"]
+        torch_rate, torch_low, torch_high = _rate(sequences, seconds["torch"])
         results["torch_sequences_per_second"] = torch_rate
+        results["torch_sequences_per_second_range"] = [torch_low, torch_high]
         results["jax_over_torch"] = seq_per_s / torch_rate
         rows += [
-            (f"PyTorch {info['torch']} eager",
-             f"{torch_rate:,.0f} seq/s ({info['torch_threads']} threads)"),
+            (f"PyTorch {info['torch']} eager", f"{torch_rate:,.0f} seq/s (range {torch_low:,.0f}-"
+                                               f"{torch_high:,.0f}; {info['torch_threads']} "
+                                               "threads)"),
             ("JAX / PyTorch", f"{results['jax_over_torch']:.2f}x"),
         ]
-    elif peer_note:
-        rows.append(("PyTorch peer", peer_note))
+    elif torch_missing:
+        rows.append(("PyTorch peer", f"skipped: torch is not installed ({INSTALL_TORCH})"))
+    if "other_processes_cores" in info:
+        rows.append(("other processes during timing", f"{info['other_processes_cores']:.2f} "
+                     f"of {info['cpu_count']} cores (more than ~0.1: numbers are contended)"))
     width = max(len(name) for name, _ in rows)
     print("\n".join(f"{name:<{width}}  {value}" for name, value in rows))
     if args.json:

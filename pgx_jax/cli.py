@@ -58,12 +58,12 @@ def train(argv: list[str]) -> int:
 
     from pgx_jax import parallel
     from pgx_jax.experiment import load_experiment_module
-    from pgx_jax.train.loop import fit
+    from pgx_jax.train import protocol
 
     parallel.initialize_distributed()
-    experiment = load_experiment_module(experiment_name).build(config)
+    load_experiment_module(experiment_name)
     print(f"workdir: {workdir}")
-    results = fit(config, experiment, workdir)
+    results = protocol.run(config, workdir)
     for key in sorted(results):
         if key.startswith("test/") or key.startswith("motif/"):
             value = results[key]

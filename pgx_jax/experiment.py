@@ -6,7 +6,7 @@ module named by `config.experiment` and passes its Experiment to `pgx_jax.train.
 
 import dataclasses
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import flax.linen as nn
@@ -29,6 +29,9 @@ class Experiment:
     metrics: names from `pgx_jax.metrics.METRICS`, computed on every evaluated split.
     after_fit: optional `(state, experiment, workdir) -> dict` adding domain results (such as
       the best JASPAR match of a filter) to `results.json` once training ends.
+    train_batches: optional `(local_batch_size, seed, start_step) -> Iterator[batch]` replacing
+      the default shuffled pipeline (e.g. block batches that encode each distinct sequence
+      once); it must be a pure function of (seed, step) for exact resume.
     """
 
     model: nn.Module
@@ -37,6 +40,7 @@ class Experiment:
     encode: Callable[[dict[str, np.ndarray]], dict]
     metrics: Sequence[str]
     after_fit: Callable[..., dict] | None = None
+    train_batches: Callable[[int, int, int], Iterator[dict]] | None = None
 
 
 def load_experiment_module(name: str):

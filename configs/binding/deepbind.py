@@ -59,6 +59,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.eval = ml_collections.ConfigDict()
     config.eval.metrics = ("auroc", "auprc", "accuracy", "mcc", "sensitivity", "specificity")
 
+    config.protocol = ml_collections.ConfigDict()
+    config.protocol.field = ""
+    config.protocol.choices = ()
+
     config.mesh = ml_collections.ConfigDict()
     config.mesh.data = -1
     return config

@@ -39,8 +39,10 @@ def _check_probabilities(background: tuple[float, ...]) -> np.ndarray:
     """Validate a four-base background distribution."""
     p = np.asarray(background, dtype=np.float64)
     if p.shape != (4,) or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
-        raise PgxError(f"background must be 4 non-negative A,C,G,T probabilities summing to 1, "
-                       f"got {background!r}")
+        raise PgxError(
+            f"background must be 4 non-negative A,C,G,T probabilities summing to 1, "
+            f"got {background!r}"
+        )
     return p
 
 
@@ -109,8 +111,15 @@ def planted_motif_examples(
     instances: int = 1,
 ) -> list[dict]:
     """Records {"id", "sequence", "label"} with a JASPAR motif planted in the positives."""
-    data = plant_motifs(jaspar_pfm(motif_id), num_examples, length, np.random.default_rng(seed),
-                        positive_fraction, background, instances)
+    data = plant_motifs(
+        jaspar_pfm(motif_id),
+        num_examples,
+        length,
+        np.random.default_rng(seed),
+        positive_fraction,
+        background,
+        instances,
+    )
     sequences = ["".join(row) for row in BASES[data.tokens]]
     return [
         {"id": f"planted_{i:06d}", "sequence": seq, "label": int(label)}

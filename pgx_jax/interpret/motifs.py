@@ -73,13 +73,16 @@ def filter_pfms(
         raise PgxError(f"onehot must have shape [N, L, 4], got {x.shape}")
     positions = x.shape[1] - width + 1
     if act.ndim != 3 or act.shape[:2] != (x.shape[0], positions):
-        raise PgxError(f"activations must have shape [N, L - W + 1, F] = "
-                       f"[{x.shape[0]}, {positions}, F] for width {width}, got {act.shape}")
+        raise PgxError(
+            f"activations must have shape [N, L - W + 1, F] = "
+            f"[{x.shape[0]}, {positions}, F] for width {width}, got {act.shape}"
+        )
     peak = act.max(axis=(0, 1))
     mask = (act > threshold * peak) & (peak > 0)
     flat_mask = mask.reshape(-1, act.shape[2]).astype(np.float32)
-    counts = np.stack([flat_mask.T @ x[:, w : w + positions].reshape(-1, 4)
-                       for w in range(width)], axis=1).astype(np.float64)
+    counts = np.stack(
+        [flat_mask.T @ x[:, w : w + positions].reshape(-1, 4) for w in range(width)], axis=1
+    ).astype(np.float64)
     pfms = (counts + pseudocount) / (counts.sum(axis=2, keepdims=True) + 4.0 * pseudocount)
     return pfms, mask.sum(axis=(0, 1))
 
@@ -175,7 +178,12 @@ def best_jaspar_matches(
     scores, offsets, strands = _best_alignments(pfm, targets, min_overlap, count_overhang)
     order = np.argsort(-scores, kind="stable")[:top]
     return [
-        {"matrix_id": collection[i][0], "name": collection[i][1], "score": float(scores[i]),
-         "offset": int(offsets[i]), "strand": "+-"[strands[i]]}
+        {
+            "matrix_id": collection[i][0],
+            "name": collection[i][1],
+            "score": float(scores[i]),
+            "offset": int(offsets[i]),
+            "strand": "+-"[strands[i]],
+        }
         for i in order
     ]

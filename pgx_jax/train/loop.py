@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
 
 import jax
 import ml_collections
@@ -140,14 +139,19 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
         start_step, state, meta = restored
         print(f"resuming from step {start_step} ({checkpoints.directory}/latest)")
     writer = MetricWriter(workdir, start_step)
-    batches: Iterator[dict] = pipeline.train_batches(
-        train_source,
-        experiment.encode,
-        batch_size,
-        config.seed,
-        start_step,
-        num_threads=config.data.get("num_threads", 2),
-    )
+    if experiment.train_batches is not None:
+        batches = experiment.train_batches(
+            parallel.local_batch_size(batch_size, mesh), config.seed, start_step
+        )
+    else:
+        batches = pipeline.train_batches(
+            train_source,
+            experiment.encode,
+            batch_size,
+            config.seed,
+            start_step,
+            num_threads=config.data.get("num_threads", 2),
+        )
     validation = experiment.splits.get("validation")
 
     def save(kind: str, step: int) -> None:
