@@ -1,0 +1,39 @@
+"""`pgx train --config CONFIG[:ARG] --workdir DIR [--config.field=value ...]`."""
+
+import os
+import time
+
+from absl import flags
+
+from pgx_jax.commands.flags import parse
+
+
+def _define(flag_values: flags.FlagValues) -> None:
+    flags.DEFINE_string(
+        "workdir", None, "run directory (resumed if it holds a checkpoint)", flag_values=flag_values
+    )
+
+
+def _default_workdir(config_path: str) -> str:
+    name = os.path.splitext(os.path.basename(config_path.split(":")[0]))[0]
+    return os.path.join("runs", f"{name}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def main(argv: list[str]) -> int:
+    """Build the experiment the config names and run its protocol; print the test metrics."""
+    flag_values, config = parse("train", argv, _define)
+    workdir = flag_values.workdir or _default_workdir(flag_values["config"].config_filename)
+
+    from pgx_jax import parallel
+    from pgx_jax.experiment import load_experiment_module
+    from pgx_jax.train import protocol
+
+    parallel.initialize_distributed()
+    load_experiment_module(config.experiment)
+    print(f"workdir: {workdir}")
+    results = protocol.run(config, workdir)
+    for key in sorted(results):
+        if key.startswith(("test/", "motif/")):
+            value = results[key]
+            print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+    return 0
