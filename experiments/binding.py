@@ -1,26 +1,64 @@
 """Binding domain (DeepBind and relatives): one-hot DNA/RNA in, binding probability out.
 
-Data sets: `synthetic_motif` (the embedded default, a JASPAR motif planted in random DNA).
+Data sets: `synthetic_motif` (the embedded default, a JASPAR motif planted in random DNA) and
+`chipseq` (DeepBind's ENCODE ChIP-seq experiments, named by prefix in `config.data.experiment`).
+
+Reverse-complement options (Cao & Zhang 2019's tricks, config switches): `model.reverse_complement`
+shares filters across strands (max over strands); `data.rc_augment` adds the reverse complement of
+every training sequence; `data.rc_average` scores a sequence at evaluation as the mean logit of
+its two strands.
 """
 
 import functools
 import os
 
+import flax.linen as nn
 import jax
 import ml_collections
 import numpy as np
 
 from pgx_jax.data import alphabets
-from pgx_jax.data.builders import synthetic_motif
+from pgx_jax.data.builders import chipseq, synthetic_motif
 from pgx_jax.data.jaspar import jaspar_matrix_id, jaspar_name
-from pgx_jax.data.sources import take
+from pgx_jax.data.sources import InMemorySource, materialize, take
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
 from pgx_jax.interpret.filters import first_layer_activations, rank_filters
 from pgx_jax.interpret.motifs import best_jaspar_matches, filter_pfms, trim_pfm
 from pgx_jax.models import create_model
 
-LOADERS = {"synthetic_motif": synthetic_motif.load}
+LOADERS = {"synthetic_motif": synthetic_motif.load, "chipseq": chipseq.load}
+
+
+class StrandAverage(nn.Module):
+    """Scores a sequence as the mean logit of its two strands at evaluation (Cao & Zhang 2019);
+    trains on the strand it is given."""
+
+    model: nn.Module
+
+    def __call__(self, x: jax.Array, mask: jax.Array | None = None, train: bool = False):
+        forward = self.model(x, mask, train=train)
+        if train:
+            return forward
+        reverse = self.model(
+            alphabets.reverse_complement_one_hot(x),
+            None if mask is None else mask[..., ::-1],
+            train=False,
+        )
+        return (forward + reverse) / 2
+
+
+def with_reverse_complements(source, alphabet: alphabets.Alphabet) -> InMemorySource:
+    """`source` plus the reverse complement of every record (id suffixed `_rc`)."""
+    columns = dict(materialize(source).columns)
+    ids, sequences = _text(columns.pop("id")), _text(columns.pop("sequence"))
+    return InMemorySource(
+        {
+            "id": np.array(ids + [f"{i}_rc" for i in ids]),
+            "sequence": np.array(sequences + alphabets.reverse_complement(sequences, alphabet)),
+            **{name: np.concatenate([column, column]) for name, column in columns.items()},
+        }
+    )
 
 
 def _text(values: np.ndarray) -> list[str]:
@@ -91,6 +129,10 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         )
     splits = LOADERS[data.name](data)
     alphabet = {"dna": alphabets.DNA, "rna": alphabets.RNA}[data.get("alphabet", "dna")]
+    if data.get("rc_augment", False):
+        splits = {**splits, "train": with_reverse_complements(splits["train"], alphabet)}
+    if data.get("rc_average", False):
+        model = StrandAverage(model)
     encode = functools.partial(
         encode_nucleotides,
         alphabet=alphabet,

@@ -2,6 +2,13 @@
 
 pgx train --config configs/binding/deepbind.py            # embedded default: planted JASPAR motif
 pgx train --config configs/binding/deepbind.py:motif=MA0138   # plant another JASPAR motif
+pgx train --config configs/binding/deepbind.py:tf=GABPA       # an ENCODE ChIP-seq experiment
+
+`tf=<prefix>` names a ChIP-seq experiment in $PGX_DATA_DIR/deepbind_encode_chipseq by a prefix of
+its file names; negatives are dinucleotide shuffles of the positives, the test set is its `_B`
+file. Reverse-complement switches: `rc` (filters shared across strands, max over strands),
+`rcaug` (reverse-complement copies of the training sequences), `rcavg` (mean over strands at
+evaluation).
 """
 
 import ml_collections
@@ -10,7 +17,7 @@ from pgx_jax.configs import parse_arg
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    arg = parse_arg(arg, motif="MA0139", rc=False)
+    arg = parse_arg(arg, motif="MA0139", rc=False, tf="", rcaug=False, rcavg=False)
     config = ml_collections.ConfigDict()
     config.experiment = "binding"
     config.seed = 0
@@ -65,4 +72,20 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
     config.mesh = ml_collections.ConfigDict()
     config.mesh.data = -1
+    if arg.tf:
+        _chipseq(config, arg)
     return config
+
+
+def _chipseq(config: ml_collections.ConfigDict, arg) -> None:
+    """DeepBind on the ENCODE ChIP-seq experiment `arg.tf` names."""
+    data = config.data
+    for field in ("motif_id", "num_examples", "instances"):
+        del data[field]
+    data.name = "chipseq"
+    data.experiment = arg.tf
+    data.dir = ""
+    data.negatives = 1
+    data.validation_fraction = 0.1
+    data.rc_augment = arg.rcaug
+    data.rc_average = arg.rcavg
