@@ -20,6 +20,15 @@ def _with_weight(batch: dict) -> dict:
     return batch
 
 
+def _read(source: RecordSource, encode: Callable[[dict], dict], indices: np.ndarray) -> dict:
+    """Encode the records at `indices`; their "id" column rides along for error messages."""
+    records = take(source, indices)
+    batch = _with_weight(encode(records))
+    if "id" in records and "id" not in batch:
+        batch = {**batch, "id": np.asarray(records["id"])}
+    return batch
+
+
 def train_batches(
     source: RecordSource,
     encode: Callable[[dict], dict],
@@ -32,22 +41,28 @@ def train_batches(
 
     Rows `process_index::process_count` of the shuffled stream go to this process, so one
     process reading everything and N processes reading their shares see the same global batch.
+    A batch keeps its records' "id" column (if the source has one) beside the encoded arrays;
+    the training loop takes it out before the batch goes to the devices.
     """
     ds = grain.MapDataset.range(len(source)).shuffle(seed=seed).repeat()
     ds = ds.slice(slice(jax.process_index(), None, jax.process_count()))
     ds = ds.batch(global_batch_size // jax.process_count(), drop_remainder=True)
-    ds = ds.map(lambda indices: _with_weight(encode(take(source, indices))))
+    ds = ds.map(lambda indices: _read(source, encode, indices))
     ds = ds.slice(slice(start_step, None))
     options = grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=4 * num_threads)
     return iter(ds.to_iter_dataset(options))
 
 
 def _pad_rows(batch: dict, rows: int) -> dict:
-    """Pad every array to `rows` rows with zeros (weight 0 marks them as padding)."""
+    """Add zero rows to every array until the batch has `rows` records (weight 0 marks them).
+
+    Every array grows by the same number of rows, so inputs whose leading axis is not the
+    record axis (the distinct sequences of a factorised pair batch) stay consistent.
+    """
+    missing = rows - len(batch["label"])
 
     def pad(x):
         x = np.asarray(x)
-        missing = rows - x.shape[0]
         if missing == 0:
             return x
         return np.concatenate([x, np.zeros((missing,) + x.shape[1:], x.dtype)])

@@ -1,0 +1,77 @@
+"""Drug-target interaction domain: DeepDTA affinity regression on DeepDTA-layout matrices.
+
+Data sets: any directory in the ligands_can.txt / proteins.txt / Y / folds layout (Davis,
+KIBA), found as `$PGX_DATA_DIR/<config.data.folder>` or `config.data.dir`. Drugs and
+proteins are tokenised once; batches carry pair indices into them (pgx_jax.data.pair_batches).
+"""
+
+import functools
+
+import ml_collections
+import numpy as np
+
+from pgx_jax.configs import data_directory
+from pgx_jax.data import pair_batches, smiles
+from pgx_jax.data.builders import dti_matrix
+from pgx_jax.data.sources import InMemorySource
+from pgx_jax.experiment import Experiment
+from pgx_jax.models import create_model
+
+
+def _protein_major(source: InMemorySource) -> InMemorySource:
+    """The same pairs sorted by (protein, drug), so an evaluation batch holds few proteins."""
+    order = np.lexsort((source.columns["drug_index"], source.columns["protein_index"]))
+    return InMemorySource({k: v[order] for k, v in source.columns.items()})
+
+
+def drug_tokens(matrix: dti_matrix.DtiMatrix, data: ml_collections.ConfigDict, source: str):
+    """SMILES (RDKit-canonicalised if asked, always validated) as DeepDTA tokens."""
+    strings = [
+        smiles.canonical_smiles(s, name, source, data.get("isomeric", True))
+        for name, s in zip(matrix.drug_ids, matrix.smiles, strict=True)
+    ]
+    if not data.get("canonicalize", True):
+        strings = matrix.smiles
+    return smiles.tokenize(
+        strings, smiles.SMILES_CHARS, data.smiles_length, matrix.drug_ids, f"{source}: drug"
+    )
+
+
+def build(config: ml_collections.ConfigDict) -> Experiment:
+    data = config.data
+    directory = data_directory(data.folder, data.get("dir"))
+    matrix = dti_matrix.read_matrix(directory, data.log_transform)
+    splits, counts = dti_matrix.split_pairs(
+        matrix, directory, data.split, data.fold, data.get("split_seed", 0)
+    )
+    print(f"{data.folder} {data.split} fold {data.fold}: {counts}")
+    proteins = smiles.tokenize(
+        matrix.sequences,
+        smiles.PROTEIN_CHARS,
+        data.protein_length,
+        matrix.protein_ids,
+        f"{directory}/proteins.txt: protein",
+    )
+    drugs = drug_tokens(matrix, data, f"{directory}/ligands_can.txt")
+    encode = functools.partial(
+        pair_batches.encode_pairs,
+        drug_tokens=drugs,
+        protein_tokens=proteins,
+        factorised=data.factorised,
+        bucket=data.get("bucket", 8),
+    )
+    splits = {
+        name: source if name == "train" else _protein_major(source)
+        for name, source in splits.items()
+    }
+    train = splits["train"]
+    return Experiment(
+        model=create_model(**config.model),
+        task="regression",
+        splits=splits,
+        encode=encode,
+        metrics=tuple(config.eval.metrics),
+        train_batches=lambda batch_size, seed, start_step: pair_batches.train_batches(
+            train, encode, batch_size, seed, start_step, data.sampling
+        ),
+    )
