@@ -12,6 +12,9 @@ from pgx_jax.metrics.classification import (
     f1,
     mcc,
     micro_f1,
+    micro_f1_score,
+    micro_precision,
+    micro_recall,
     precision,
     sensitivity,
     specificity,
@@ -37,6 +40,9 @@ METRICS: dict[str, MetricFn] = {
     "specificity": specificity,
     "precision": precision,
     "f1": f1,
+    "micro_precision": micro_precision,
+    "micro_recall": micro_recall,
+    "micro_f1": micro_f1_score,
     "mse": mse,
     "rmse": rmse,
     "r2": r2,
@@ -56,6 +62,9 @@ __all__ = [
     "f1",
     "mcc",
     "micro_f1",
+    "micro_f1_score",
+    "micro_precision",
+    "micro_recall",
     "mse",
     "pearson",
     "precision",
@@ -95,7 +104,8 @@ def compute_metrics(
     A 2-D `y_true` of shape [N, T] is treated as T tasks: each metric is computed per task on
     that task's unmasked entries, reported as f"{name}/task{t}", and averaged over the tasks
     where it is defined under `name`. A 1-D `y_true` with `y_score` of shape [N, C] is a
-    multi-class problem (only `accuracy` makes sense there).
+    multi-class problem (`accuracy`, and `micro_precision`/`micro_recall`/`micro_f1` over the
+    positive classes 1..C-1, class 0 being "no relation").
     """
     metrics = _lookup(names)
     truth = np.asarray(y_true)

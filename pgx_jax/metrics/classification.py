@@ -154,3 +154,28 @@ def micro_f1(
     rec = hits / int(true_pos.sum()) if true_pos.any() else 0.0
     score = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
     return {"precision": prec, "recall": rec, "f1": score}
+
+
+def _micro_over_positive_classes(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, float]:
+    """`micro_f1` for class scores [N, C]: argmax calls, class 0 the negative class."""
+    scores = np.asarray(y_score)
+    if scores.ndim != 2 or scores.shape[1] < 2:
+        raise ValueError(f"micro metrics need class scores of shape [N, C]; got {scores.shape}")
+    if scores.shape[0] == 0:
+        return {"precision": NAN, "recall": NAN, "f1": NAN}
+    return micro_f1(y_true, np.argmax(scores, axis=1), np.arange(1, scores.shape[1]))
+
+
+def micro_precision(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Micro-averaged precision over the positive classes 1..C-1 of multi-class scores."""
+    return _micro_over_positive_classes(y_true, y_score)["precision"]
+
+
+def micro_recall(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Micro-averaged recall over the positive classes 1..C-1 of multi-class scores."""
+    return _micro_over_positive_classes(y_true, y_score)["recall"]
+
+
+def micro_f1_score(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Micro-averaged F1 over the positive classes 1..C-1 (relation extraction's score)."""
+    return _micro_over_positive_classes(y_true, y_score)["f1"]

@@ -1,0 +1,89 @@
+"""DDI-2013 relation extraction: Liu et al. 2016 text CNN, or MCCNN (Quan et al. 2016).
+
+pgx train --config configs/ddi/textcnn.py                  # text CNN, corpus word2vec, 3 seeds
+pgx train --config configs/ddi/textcnn.py:mccnn            # MCCNN: several embedding channels
+pgx train --config configs/ddi/textcnn.py:vectors=random   # random word vectors
+pgx train --config configs/ddi/textcnn.py:vectors=PATH     # a word2vec file (text or binary)
+pgx train --config configs/ddi/textcnn.py:nofilter         # keep every training pair
+pgx train --config configs/ddi/textcnn.py:seeds=1          # one run (seed 0) instead of three
+"""
+
+import ml_collections
+
+from pgx_jax.configs import parse_arg
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+    arg = parse_arg(arg, mccnn=False, vectors="corpus", nofilter=False, seeds=3)
+    config = ml_collections.ConfigDict()
+    config.experiment = "ddi"
+    config.seed = 0
+
+    config.data = ml_collections.ConfigDict()
+    config.data.name = "ddi2013"
+    config.data.dir = ""
+    config.data.untyped = "drop"  # the one ddi="true" training pair without a type
+    config.data.lowercase = True
+    config.data.numbers = True
+    config.data.filter_negatives = not arg.nofilter
+    config.data.validation_fraction = 0.1
+    config.data.validation_seed = 0
+    config.data.min_count = 1
+    config.data.max_length = 160
+    config.data.bucket = 32
+    config.data.batch_size = 64
+    config.data.num_threads = 2
+    config.data.tfds_dir = ""
+
+    vectors = arg.vectors if arg.vectors in ("corpus", "random") else f"file:{arg.vectors}"
+    config.words = ml_collections.ConfigDict()
+    config.words.dim = 200
+    config.words.word2vec_epochs = 20
+    if arg.mccnn:
+        # MCCNN: one trainable random channel, one static and one fine-tuned word2vec channel.
+        config.words.channels = ("random", vectors, vectors)
+        config.words.frozen = (1,)
+    else:
+        config.words.channels = (vectors,)
+        config.words.frozen = ()
+
+    config.model = ml_collections.ConfigDict()
+    config.model.name = "textcnn"
+    config.model.max_distance = 100
+    config.model.position_dim = 10
+    config.model.window_sizes = (3, 4, 5)
+    config.model.num_filters = 200
+    config.model.activation = "relu"
+    config.model.dropout_rate = 0.5
+    config.model.task = "multiclass"
+    config.model.num_outputs = 5
+
+    config.optimizer = ml_collections.ConfigDict()
+    config.optimizer.name = "adam"
+    config.optimizer.learning_rate = 1e-3
+    config.optimizer.schedule = "constant"
+    config.optimizer.warmup_steps = 0
+    config.optimizer.weight_decay = 0.0
+    config.optimizer.grad_clip_norm = 5.0
+
+    config.train = ml_collections.ConfigDict()
+    config.train.num_epochs = 8
+    config.train.num_steps = 0
+    config.train.eval_every_steps = 0
+    config.train.log_every_steps = 50
+    config.train.checkpoint_every_steps = 0
+    config.train.early_stopping = ml_collections.ConfigDict()
+    config.train.early_stopping.metric = "validation/micro_f1"
+    config.train.early_stopping.mode = "max"
+    config.train.early_stopping.patience = 3
+
+    config.eval = ml_collections.ConfigDict()
+    config.eval.metrics = ("micro_precision", "micro_recall", "micro_f1", "accuracy")
+
+    config.protocol = ml_collections.ConfigDict()
+    config.protocol.field = "seed" if arg.seeds > 1 else ""
+    config.protocol.choices = tuple(range(arg.seeds))
+
+    config.mesh = ml_collections.ConfigDict()
+    config.mesh.data = -1
+    return config

@@ -1,0 +1,296 @@
+"""Drug-drug interaction extraction (DDI-2013): text CNN (Liu 2016) and MCCNN (Quan 2016).
+
+Each record is one drug pair of a sentence, blinded and tokenised by the builder; here the
+vocabulary (training data only), word vectors, the validation cut (10% of training
+documents), the Liu et al. negative filtering of training pairs and the model are put together.
+The test set is never filtered: `after_fit` scores it as the model predicts every pair and as
+the papers did (pairs a filter rule matches are called negative), with per-class figures and
+a confusion matrix (`confusion.json`, `confusion.png`).
+"""
+
+import functools
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+
+import jax
+import ml_collections
+import numpy as np
+
+from pgx_jax import parallel
+from pgx_jax.data import vocab as vocab_lib
+from pgx_jax.data.builders import ddi2013
+from pgx_jax.data.ddi_corpus import CLASSES, DRUG1, DRUG2, DRUG_OTHER
+from pgx_jax.data.sources import InMemorySource, take
+from pgx_jax.data.splits import subset
+from pgx_jax.errors import PgxError
+from pgx_jax.experiment import Experiment
+from pgx_jax.metrics.classification import micro_f1
+from pgx_jax.models import create_model
+from pgx_jax.train.steps import eval_step
+
+
+def _text(values) -> list[str]:
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+def document_of(pair_id: str) -> str:
+    """'DDI-DrugBank.d610.s0.p5' -> 'DDI-DrugBank.d610'."""
+    return pair_id.rsplit(".", 2)[0]
+
+
+def relative_positions(length: int, index: int, max_distance: int) -> np.ndarray:
+    """Distance of every token to `index`, clipped to +-max_distance, shifted to 1..2m+1."""
+    return np.clip(np.arange(length) - index, -max_distance, max_distance) + max_distance + 1
+
+
+def crop_window(num_tokens: int, e1: int, e2: int, max_length: int) -> int:
+    """Start of a `max_length` window over the tokens that keeps both targets if it can."""
+    if num_tokens <= max_length:
+        return 0
+    centre = (e1 + e2) // 2
+    return int(np.clip(centre - max_length // 2, 0, num_tokens - max_length))
+
+
+def encode_pairs(
+    records: dict,
+    *,
+    vocabulary: vocab_lib.Vocabulary,
+    max_length: int,
+    bucket: int,
+    max_distance: int,
+) -> dict:
+    """Token ids, relative positions and mask, padded to a multiple of `bucket` tokens."""
+    sentences = [t.split(" ") for t in _text(records["tokens"])]
+    longest = min(max(len(s) for s in sentences), max_length)
+    length = min(-(-longest // bucket) * bucket, max_length)
+    rows = len(sentences)
+    tokens = np.zeros((rows, length), np.int32)
+    pos1 = np.zeros((rows, length), np.int32)
+    pos2 = np.zeros((rows, length), np.int32)
+    mask = np.zeros((rows, length), bool)
+    for r, words in enumerate(sentences):
+        e1, e2 = int(records["e1_index"][r]), int(records["e2_index"][r])
+        start = crop_window(len(words), e1, e2, max_length)
+        words = words[start : start + length]
+        n = len(words)
+        tokens[r, :n] = vocabulary.ids(words)
+        pos1[r, :n] = relative_positions(n, e1 - start, max_distance)
+        pos2[r, :n] = relative_positions(n, e2 - start, max_distance)
+        mask[r, :n] = True
+    return {
+        "inputs": {"tokens": tokens, "pos1": pos1, "pos2": pos2, "mask": mask},
+        "label": np.asarray(records["label"], np.int32),
+        "weight": np.ones(rows, np.float32),
+    }
+
+
+def length_bucketed_batches(
+    source: InMemorySource,
+    encode,
+    local_batch_size: int,
+    seed: int,
+    start_step: int,
+    chunk_batches: int = 50,
+) -> Iterator[dict]:
+    """Training batches of sentences of similar length, so short batches are padded little.
+
+    Each epoch shuffles the records, sorts chunks of `chunk_batches` batches by length, cuts
+    them into global batches and shuffles the batch order; a pure function of (seed, step).
+    """
+    global_size = local_batch_size * jax.process_count()
+    lengths = np.array(
+        [t.count(b" " if isinstance(t, bytes) else " ") + 1 for t in source.columns["tokens"]]
+    )
+    per_epoch = len(source) // global_size
+    if per_epoch == 0:
+        raise PgxError(f"ddi: {len(source)} training pairs is fewer than one batch")
+    step = start_step
+    while True:
+        epoch, offset = divmod(step, per_epoch)
+        rng = np.random.default_rng([seed, epoch])
+        order = rng.permutation(len(source))[: per_epoch * global_size]
+        chunk = chunk_batches * global_size
+        for i in range(0, len(order), chunk):
+            part = order[i : i + chunk]
+            order[i : i + chunk] = part[np.argsort(lengths[part], kind="stable")]
+        batches = order.reshape(per_epoch, global_size)[rng.permutation(per_epoch)]
+        for rows in batches[offset:]:
+            yield encode(take(source, rows[jax.process_index() :: jax.process_count()]))
+            step += 1
+
+
+def split_training(
+    train: InMemorySource, fraction: float, seed: int, filter_negatives: bool
+) -> tuple[InMemorySource, InMemorySource, dict]:
+    """Hold out `fraction` of training documents for validation; drop filtered pairs."""
+    documents = np.array([document_of(i) for i in _text(train.columns["id"])])
+    unique = np.unique(documents)
+    rng = np.random.default_rng(seed)
+    held = set(rng.permutation(unique)[: int(round(fraction * len(unique)))])
+    validation = np.array([d in held for d in documents])
+    rules = np.array(_text(train.columns["filter_rule"]))
+    labels = np.asarray(train.columns["label"])
+    matched = rules != ""
+    counts = {
+        "filtered_negative": int(np.sum(matched & (labels == 0))),
+        "filtered_positive": int(np.sum(matched & (labels > 0))),
+        **{f"filtered_rule_{k}": v for k, v in sorted(Counter(rules[matched]).items())},
+    }
+    keep = ~matched if filter_negatives else np.ones(len(labels), bool)
+    return (
+        subset(train, np.flatnonzero(keep & ~validation)),
+        subset(train, np.flatnonzero(keep & validation)),
+        counts if filter_negatives else {},
+    )
+
+
+def word_vectors(
+    config: ml_collections.ConfigDict, vocabulary: vocab_lib.Vocabulary, train: InMemorySource
+) -> tuple[list[np.ndarray | None], dict]:
+    """One initial matrix (or None = random) per channel named in `config.words.channels`."""
+    words = config.words
+    matrices, info, corpus = [], {}, None
+    for c, channel in enumerate(words.channels):
+        if channel == "random":
+            matrices.append(None)
+            continue
+        if channel == "corpus":
+            if corpus is None:
+                sentences = {
+                    t.replace(DRUG1, DRUG_OTHER).replace(DRUG2, DRUG_OTHER)
+                    for t in _text(train.columns["tokens"])
+                }
+                corpus = vocab_lib.train_word2vec(
+                    [s.split(" ") for s in sorted(sentences)],
+                    words.dim,
+                    config.seed,
+                    epochs=words.get("word2vec_epochs", 20),
+                )
+            vectors = corpus
+        elif channel.startswith("file:"):
+            vectors = vocab_lib.read_word2vec(channel[len("file:") :])
+        else:
+            raise PgxError(
+                f"config.words.channels: {channel!r}; expected 'random', 'corpus' or 'file:PATH'"
+            )
+        matrix, found = vocab_lib.embedding_matrix(vocabulary, vectors, words.dim, config.seed + c)
+        info[f"words/channel{c}_coverage"] = found / (len(vocabulary) - 1)
+        matrices.append(matrix)
+    return matrices, info
+
+
+def per_class_report(truth: np.ndarray, pred: np.ndarray) -> dict:
+    """Micro P/R/F1 over the positive classes, per-class P/R/F1 and the confusion matrix."""
+    confusion = np.zeros((len(CLASSES), len(CLASSES)), int)
+    np.add.at(confusion, (truth, pred), 1)
+    report = {f"micro_{k}": v for k, v in micro_f1(truth, pred, range(1, len(CLASSES))).items()}
+    for c, name in enumerate(CLASSES[1:], start=1):
+        scores = micro_f1(truth, pred, [c])
+        report.update({f"{name}_{k}": v for k, v in scores.items()})
+    return {"scores": report, "confusion": confusion.tolist()}
+
+
+def plot_confusion(confusion: np.ndarray, path: str, title: str) -> None:
+    """Save the confusion matrix (rows: truth, columns: prediction) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    confusion = np.asarray(confusion)
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(CLASSES)):
+        for j in range(len(CLASSES)):
+            colour = "white" if shares[i, j] > 0.5 else "black"
+            ax.text(j, i, str(confusion[i, j]), ha="center", va="center", color=colour, fontsize=9)
+    ax.set_xticks(range(len(CLASSES)), CLASSES, rotation=30)
+    ax.set_yticks(range(len(CLASSES)), CLASSES)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def predict_classes(state, experiment: Experiment, source, batch_size: int) -> np.ndarray:
+    """Class probabilities [N, 5] of every record of `source`, in order."""
+    step = jax.jit(functools.partial(eval_step, task=experiment.task))
+    probabilities = []
+    for start in range(0, len(source), batch_size):
+        rows = np.arange(start, min(start + batch_size, len(source)))
+        batch = experiment.encode(take(source, rows))
+        out = step(state, {**batch, "weight": np.ones(len(rows), np.float32)})
+        probabilities.append(np.asarray(parallel.to_host(out["prediction"])))
+    return np.concatenate(probabilities)
+
+
+def test_report(state, experiment: Experiment, workdir: str, *, batch_size: int) -> dict:
+    """Score the whole test set both ways; write confusion.json and confusion.png."""
+    test = experiment.splits["test"]
+    truth = np.asarray(test.columns["label"])
+    pred = predict_classes(state, experiment, test, batch_size).argmax(axis=1)
+    matched = np.array(_text(test.columns["filter_rule"])) != ""
+    model_only = per_class_report(truth, pred)
+    with_rules = per_class_report(truth, np.where(matched, 0, pred))
+    results = {f"test/{k}": v for k, v in model_only["scores"].items()}
+    results.update({f"test/rules_{k}": v for k, v in with_rules["scores"].items()})
+    results["test/rules_filtered_pairs"] = int(matched.sum())
+    results["test/rules_filtered_positives"] = int(np.sum(matched & (truth > 0)))
+    if jax.process_index() == 0:
+        with open(os.path.join(workdir, "confusion.json"), "w") as f:
+            json.dump({"classes": CLASSES, "model": model_only, "rules": with_rules}, f, indent=2)
+        f1_rules = with_rules["scores"]["micro_f1"]
+        plot_confusion(
+            with_rules["confusion"],
+            os.path.join(workdir, "confusion.png"),
+            f"DDI-2013 test, filtered pairs negative (micro F1 {100 * f1_rules:.1f})",
+        )
+    return results
+
+
+def build(config: ml_collections.ConfigDict) -> Experiment:
+    data = config.data
+    if data.name != "ddi2013":
+        raise PgxError(f"config.data.name: unknown DDI data set {data.name!r}; known: ['ddi2013']")
+    splits = ddi2013.load(data)
+    full_train = splits["train"]
+    train, validation, counts = split_training(
+        full_train, data.validation_fraction, data.validation_seed, data.filter_negatives
+    )
+    for key, value in counts.items():
+        print(f"ddi: {key}: {value}")
+    vocabulary = vocab_lib.Vocabulary.build(
+        (t.split(" ") for t in _text(full_train.columns["tokens"])), data.min_count
+    )
+    vectors, info = word_vectors(config, vocabulary, full_train)
+    for key, value in info.items():
+        print(f"ddi: {key}: {value:.3f}")
+    model = create_model(
+        **config.model,
+        vocab_size=len(vocabulary),
+        embed_dim=config.words.dim,
+        num_channels=len(config.words.channels),
+        init_vectors=tuple(vectors),
+        frozen=tuple(config.words.frozen),
+    )
+    encode = functools.partial(
+        encode_pairs,
+        vocabulary=vocabulary,
+        max_length=data.max_length,
+        bucket=data.bucket,
+        max_distance=config.model.max_distance,
+    )
+    return Experiment(
+        model=model,
+        task="multiclass",
+        splits={"train": train, "validation": validation, "test": splits["test"]},
+        encode=encode,
+        metrics=tuple(config.eval.metrics),
+        after_fit=functools.partial(test_report, batch_size=data.batch_size),
+        train_batches=functools.partial(length_bucketed_batches, train, encode),
+    )
