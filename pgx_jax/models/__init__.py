@@ -3,10 +3,21 @@
 import flax.linen as nn
 
 from pgx_jax.errors import PgxError
+from pgx_jax.models.cnnprom import CNNProm
 from pgx_jax.models.deepbind import DeepBind
 from pgx_jax.models.deepdta import DeepDTA
+from pgx_jax.models.enhancer_cnn import EnhancerCNN
+from pgx_jax.models.ensemble import Ensemble
+from pgx_jax.models.multitask import MultiTaskCNN
 
-MODELS: dict[str, type[nn.Module]] = {"deepbind": DeepBind, "deepdta": DeepDTA}
+MODELS: dict[str, type[nn.Module]] = {
+    "deepbind": DeepBind,
+    "deepdta": DeepDTA,
+    "cnnprom": CNNProm,
+    "enhancer_cnn": EnhancerCNN,
+    "ensemble": Ensemble,
+    "multitask_cnn": MultiTaskCNN,
+}
 
 
 def create_model(name: str, **kwargs) -> nn.Module:

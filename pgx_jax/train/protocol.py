@@ -4,7 +4,9 @@
 or a paper's fold scheme, `seed` for repeated runs) and `config.protocol.choices` its values.
 Each run gets its own workdir `<workdir>/<field>=<value>` (resumed or skipped if finished);
 the top-level `results.json` holds the mean of each `test/<metric>` over runs and its sample
-standard deviation as `test/<metric>_std`.
+standard deviation as `test/<metric>_std`. With `config.protocol.final` set (e.g. `-1` for
+"train on the whole training set, test on the independent set"), one more run with the field at
+that value follows, and its test metrics are added as `final/test/<metric>`.
 """
 
 import json
@@ -71,6 +73,12 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> dict:
         print(f"== {name}")
         runs.append(run_once(_with_field(config, field, value), os.path.join(workdir, name)))
     results = {**aggregate(runs), "protocol/field": field, "protocol/runs": len(runs)}
+    final = protocol.get("final")
+    if final is not None:
+        name = f"{field}={final}"
+        print(f"== {name} (final)")
+        once = run_once(_with_field(config, field, final), os.path.join(workdir, name))
+        results.update({f"final/{k}": v for k, v in once.items() if k.startswith("test/")})
     if jax.process_index() == 0:
         with open(os.path.join(workdir, "results.json"), "w") as f:
             json.dump(results, f, indent=2, sort_keys=True)

@@ -1,0 +1,38 @@
+"""iEnhancer-2L with an ECNN-style ensemble: 5-fold CV on the training set, then the whole
+training set against the independent test set (`final/test/<metric>` in results.json).
+
+pgx train --config configs/regulatory/enhancer.py:layer=1
+pgx train --config configs/regulatory/enhancer.py:layer=2
+pgx train --config configs/regulatory/enhancer.py:layer=2,dedup   # without the 100 leaked
+"""
+
+import ml_collections
+
+from configs.regulatory.common import base_config, cross_validation
+from pgx_jax.configs import parse_arg
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+    arg = parse_arg(arg, layer=1, dedup=False, folds=5)
+    config = base_config(learning_rate=1e-3, num_epochs=30, batch_size=64)
+    config.data.name = "ienhancer"
+    config.data.layer = arg.layer
+    config.data.drop_test_duplicates = arg.dedup
+    config.data.validation_fraction = 0.0
+    cross_validation(config, arg.folds)
+    config.protocol.final = -1
+
+    config.model = ml_collections.ConfigDict()
+    config.model.name = "ensemble"
+    config.model.kernel_sizes = (5, 7, 9, 11, 13)
+    config.model.kernel_field = "kernel_size"
+    config.model.member = ml_collections.ConfigDict()
+    config.model.member.name = "enhancer_cnn"
+    config.model.member.num_filters = 32
+    config.model.member.hidden = 32
+    config.model.member.conv_dropout = 0.2
+    config.model.member.dropout_rate = 0.5
+    config.optimizer.weight_decay = 1e-4
+    config.optimizer.name = "adamw"
+    config.train.early_stopping.metric = ""
+    return config

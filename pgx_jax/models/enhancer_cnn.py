@@ -1,0 +1,38 @@
+"""A small enhancer CNN in the style of iEnhancer-ECNN's members (Nguyen et al. 2019)."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from pgx_jax.models.layers import OneHotConv, OutputHead, global_max_pool
+
+
+class EnhancerCNN(nn.Module):
+    """Two convolutions (batch norm, ReLU, max pooling, dropout) over one-hot DNA, global max
+    pooling, a dense layer and the output head; both convolutions share `kernel_size`."""
+
+    num_filters: int = 64
+    kernel_size: int = 9
+    pool_size: int = 2
+    hidden: int = 32
+    conv_dropout: float = 0.2
+    dropout_rate: float = 0.5
+    task: str = "binary"
+    num_outputs: int = 1
+    dtype: jnp.dtype | None = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array, mask: jax.Array | None = None, train: bool = False):
+        h = OneHotConv(
+            self.num_filters, self.kernel_size, padding="SAME", dtype=self.dtype, name="conv1"
+        )(x, mask)
+        h = nn.BatchNorm(use_running_average=not train, dtype=self.dtype, name="norm1")(h)
+        h = nn.max_pool(nn.relu(h), (self.pool_size,), strides=(self.pool_size,))
+        h = nn.Dropout(self.conv_dropout, deterministic=not train)(h)
+        h = nn.Conv(self.num_filters, (self.kernel_size,), padding="SAME", dtype=self.dtype)(h)
+        h = nn.BatchNorm(use_running_average=not train, dtype=self.dtype, name="norm2")(h)
+        h = global_max_pool(nn.relu(h))
+        h = nn.Dropout(self.conv_dropout, deterministic=not train)(h)
+        h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
+        h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
+        return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
