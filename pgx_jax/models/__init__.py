@@ -9,6 +9,7 @@ from pgx_jax.models.deepdta import DeepDTA
 from pgx_jax.models.enhancer_cnn import EnhancerCNN
 from pgx_jax.models.ensemble import Ensemble
 from pgx_jax.models.multitask import MultiTaskCNN
+from pgx_jax.models.textcnn import TextCNN
 
 MODELS: dict[str, type[nn.Module]] = {
     "deepbind": DeepBind,
@@ -17,6 +18,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "enhancer_cnn": EnhancerCNN,
     "ensemble": Ensemble,
     "multitask_cnn": MultiTaskCNN,
+    "textcnn": TextCNN,
 }
 
 
