@@ -1,8 +1,9 @@
 """Orbax checkpoints of a run: the latest state (for resuming) and the best by validation.
 
-Each save is atomic (orbax writes a temporary directory and renames it when complete), so a
-run killed mid-save resumes from the previous complete checkpoint. `meta` carries the loop's
-own state (early-stopping counters), restored with the train state for an exact resume.
+Each save is atomic (orbax writes `<step>.orbax-checkpoint-tmp` and renames it when complete),
+so a run killed mid-save resumes from the previous complete checkpoint; the temporary directory
+it leaves is removed when the managers open. `meta` carries the loop's own state
+(early-stopping counters), restored with the train state for an exact resume.
 """
 
 import os
@@ -23,10 +24,15 @@ class Checkpoints:
     def __init__(self, directory: str):
         self.directory = os.path.abspath(directory)
         options = ocp.CheckpointManagerOptions(
-            max_to_keep=1, create=True, enable_async_checkpointing=False
+            max_to_keep=1,
+            create=True,
+            enable_async_checkpointing=False,
+            cleanup_tmp_directories=True,
         )
         self._managers = {
-            kind: ocp.CheckpointManager(os.path.join(self.directory, kind), options=options)
+            kind: ocp.CheckpointManager(
+                os.path.join(self.directory, kind), options=options, item_handlers=_handlers()
+            )
             for kind in KINDS
         }
 
@@ -46,11 +52,23 @@ class Checkpoints:
         return self._managers[kind].latest_step()
 
     def restore(self, kind: str, target: Any) -> tuple[int, Any, dict] | None:
-        """Restore into the structure, shapes and shardings of `target`; None if no checkpoint."""
+        """Restore into the structure, shapes and shardings of `target`; None if no checkpoint.
+
+        Raises PgxError when the checkpoint holds other arrays than `target` (a changed model
+        or optimizer config resuming an old workdir).
+        """
         manager = self._managers[kind]
         step = manager.latest_step()
         if step is None:
             return None
+        saved = _leaf_shapes(manager.item_metadata(step)["state"])
+        difference = _first_difference(saved, _leaf_shapes(target))
+        if difference:
+            raise PgxError(
+                f"checkpoint {manager.directory / str(step)} was written by a different model "
+                f"or optimizer config ({difference}); resume with the workdir's config.json "
+                "or start a new --workdir"
+            )
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
         restored = manager.restore(
             step,
@@ -65,14 +83,42 @@ class Checkpoints:
             manager.close()
 
 
+def _handlers() -> dict[str, ocp.CheckpointHandler]:
+    return {"state": ocp.StandardCheckpointHandler(), "meta": ocp.JsonCheckpointHandler()}
+
+
+def _leaf_shapes(tree: Any) -> dict[str, tuple[int, ...]]:
+    """Each array leaf's path ('params/conv/kernel') and shape."""
+    flat, _ = jax.tree_util.tree_flatten_with_path(tree)
+    return {"/".join(_key_name(k) for k in path): tuple(leaf.shape) for path, leaf in flat}
+
+
+def _key_name(key: Any) -> str:
+    for attr in ("key", "name", "idx"):
+        if hasattr(key, attr):
+            return str(getattr(key, attr))
+    return str(key)
+
+
+def _first_difference(saved: dict[str, tuple], wanted: dict[str, tuple]) -> str | None:
+    """The first array that is missing or shaped differently, in words; None if all match."""
+    for path in sorted(saved.keys() | wanted.keys(), key=lambda p: (not p.startswith("params"), p)):
+        if path not in wanted:
+            return f"{path} is in the checkpoint but not in this config's state"
+        if path not in saved:
+            return f"{path} of this config's state is not in the checkpoint"
+        if saved[path] != wanted[path]:
+            return f"{path} has shape {saved[path]} there, {wanted[path]} here"
+    return None
+
+
 def load_state_tree(workdir: str, kind: str = "latest") -> tuple[int, dict]:
     """A run's saved train state as nested dicts of numpy arrays, with no model needed.
 
     Works whatever the device count of the run that wrote it: arrays land on one local device.
     """
     directory = os.path.join(os.path.abspath(workdir), "checkpoints", kind)
-    handlers = {"state": ocp.StandardCheckpointHandler(), "meta": ocp.JsonCheckpointHandler()}
-    with ocp.CheckpointManager(directory, item_handlers=handlers) as manager:
+    with ocp.CheckpointManager(directory, item_handlers=_handlers()) as manager:
         step = manager.latest_step()
         if step is None:
             raise PgxError(f"no {kind} checkpoint in {directory}")

@@ -86,6 +86,47 @@ def evaluate(
     return {f"{prefix}/{k}": float(v) for k, v in values.items()}
 
 
+def _names(ids: np.ndarray) -> list[str]:
+    return [i.decode() if isinstance(i, bytes) else str(i) for i in np.asarray(ids).tolist()]
+
+
+def _check_labels(batch: dict, ids: np.ndarray | None, task: str, step: int) -> None:
+    """Raise PgxError naming the records of a training batch whose label cannot be learnt.
+
+    NaN or infinite labels (unless weighted 0, as missing multi-label entries are) and, for
+    binary and multi-label tasks, labels outside [0, 1].
+    """
+    label = np.asarray(batch["label"])
+    if not np.issubdtype(label.dtype, np.number):
+        return
+    weighted = _broadcast(np.asarray(batch["weight"]), label.shape) > 0
+    bad = weighted & ~np.isfinite(label)
+    problem = "not finite"
+    if not bad.any() and task in ("binary", "multilabel"):
+        bad, problem = weighted & ((label < 0) | (label > 1)), f"outside [0, 1] for a {task} task"
+    if not bad.any():
+        return
+    rows = np.flatnonzero(bad.reshape(len(label), -1).any(axis=1))
+    names = [_names(ids)[r] for r in rows] if ids is not None else [f"row {r}" for r in rows]
+    raise PgxError(
+        f"training batch of step {step}: label {label[rows[0]].tolist()!r} of record "
+        f"{names[0]!r} is "
+        f"{problem} ({len(rows)} such record(s): {_shorten(names)})"
+    )
+
+
+def _shorten(names: list[str], keep: int = 5) -> str:
+    more = f", ... ({len(names) - keep} more)" if len(names) > keep else ""
+    return ", ".join(names[:keep]) + more
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write `path` through a temporary file and a rename, so a kill never leaves half a file."""
+    with open(f"{path}.tmp", "w") as f:
+        f.write(text)
+    os.replace(f"{path}.tmp", path)
+
+
 def _improved(value: float, best: float | None, mode: str) -> bool:
     if best is None or np.isnan(best):
         return not np.isnan(value)
@@ -154,7 +195,18 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
         )
     validation = experiment.splits.get("validation")
 
+    pending = []  # (step, metrics on device, record ids) of the steps since the last check
+
+    def check_finite() -> None:
+        """Raise PgxError at the first pending step whose training loss is NaN or infinite."""
+        losses = jax.device_get([m["loss"] for _, m, _ in pending])
+        for (at, _, ids), loss in zip(pending, losses, strict=True):
+            if not np.isfinite(loss):
+                raise PgxError(_nonfinite_message(float(loss), at, ids, workdir, checkpoints))
+        pending.clear()
+
     def save(kind: str, step: int) -> None:
+        check_finite()
         checkpoints.save(kind, step, state, meta)
 
     step = start_step
@@ -169,16 +221,16 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
     with _StopSignal() as stop_signal:
         started = time.perf_counter()
         while step < total_steps and not meta["stopped_early"]:
-            state, train_metrics = train_fn(state, parallel.to_global(next(batches), mesh))
+            local = next(batches)
+            ids = local.pop("id", None)
+            _check_labels(local, ids, experiment.task, step + 1)
+            state, train_metrics = train_fn(state, parallel.to_global(local, mesh))
             step += 1
+            pending.append((step, train_metrics, ids))
             progress.update(1)
             if step % log_every == 0 or step == total_steps:
+                check_finite()
                 values = {f"train/{k}": float(v) for k, v in jax.device_get(train_metrics).items()}
-                if not np.isfinite(values["train/loss"]):
-                    raise PgxError(
-                        f"training loss became {values['train/loss']} at step {step}; "
-                        f"last good checkpoint: {checkpoints.latest_step()}"
-                    )
                 values["train/steps_per_second"] = log_every / (time.perf_counter() - started)
                 started = time.perf_counter()
                 writer.write(step, values)
@@ -225,6 +277,22 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
     if experiment.after_fit is not None:
         results.update(experiment.after_fit(state, experiment, workdir))
     if jax.process_index() == 0:
-        with open(os.path.join(workdir, "results.json"), "w") as f:
-            json.dump(results, f, indent=2, sort_keys=True)
+        path = os.path.join(workdir, "results.json")
+        _write_atomically(path, json.dumps(results, indent=2, sort_keys=True))
     return results
+
+
+def _nonfinite_message(
+    loss: float, step: int, ids: np.ndarray | None, workdir: str, checkpoints: Checkpoints
+) -> str:
+    """The error for a non-finite loss; the batch's record ids also go to a file in workdir."""
+    if ids is None:
+        batch = "the batch carries no record ids"
+    else:
+        names = _names(ids)
+        path = os.path.join(workdir, f"nonfinite_batch.{jax.process_index()}.txt")
+        _write_atomically(path, "".join(f"{n}\n" for n in names))
+        batch = f"batch record ids {_shorten(names)}; all {len(names)} in {path}"
+    good = checkpoints.latest_step()
+    kept = f"step {good} ({checkpoints.directory}/latest)" if good is not None else "none"
+    return f"training loss became {loss} at step {step}; {batch}; last good checkpoint: {kept}"

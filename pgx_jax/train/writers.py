@@ -10,8 +10,8 @@ from tensorboardX import SummaryWriter
 class MetricWriter:
     """Appends `{"step": s, name: value, ...}` lines and TensorBoard scalars.
 
-    On resume from step `start_step`, lines written after that step by the interrupted run are
-    dropped first, so the file reads as one uninterrupted run.
+    On resume from step `start_step`, lines written after that step by the interrupted run (and
+    a last line a kill cut short) are dropped first, so the file reads as one uninterrupted run.
     """
 
     def __init__(self, workdir: str, start_step: int = 0):
@@ -21,9 +21,12 @@ class MetricWriter:
             return
         if os.path.exists(self.path):
             with open(self.path) as f:
-                kept = [line for line in f if json.loads(line)["step"] <= start_step]
-            with open(self.path, "w") as f:
-                f.writelines(kept)
+                lines = f.readlines()
+            if lines and not lines[-1].endswith("\n"):
+                lines.pop()  # cut short by a kill in mid-write
+            with open(f"{self.path}.tmp", "w") as f:
+                f.writelines(line for line in lines if json.loads(line)["step"] <= start_step)
+            os.replace(f"{self.path}.tmp", self.path)
         self._tensorboard = SummaryWriter(os.path.join(workdir, "tensorboard"))
 
     def write(self, step: int, metrics: dict[str, float]) -> None:
