@@ -4,7 +4,7 @@ CNNProm: positives `<organism>_<kind>.fa.gz` (kind `prom`, `tata` or `non_tata`)
 negatives `<organism>_non_prom.fa.gz`; any organism laid out this way loads with no code change.
 DeePromoter: `hs_pos_TATA.txt.gz`, one 300-bp promoter per line and no negatives; the
 experiment builds negatives from the positives as DeePromoter did (`deepromoter_negatives`).
-Both give one split, `all`; cross-validation folds are cut by the experiment.
+Both give one split, `records`; cross-validation folds are cut by the experiment.
 """
 
 import dataclasses
@@ -23,7 +23,7 @@ from pgx_jax.experiment import RecordSource
 CNNPROM_FOLDER = "promoters_cnnprom"
 HUMAN_FOLDER = "promoters_deepromoter_human"
 HUMAN_FILE = "hs_pos_TATA.txt.gz"
-SPLIT = "all"
+SPLIT = "records"
 
 
 def cnnprom_files(organism: str, kind: str) -> tuple[str, str]:
