@@ -1,0 +1,111 @@
+"""Numerics: a non-finite loss or an unlearnable label stops `fit` with the step and the record
+ids, and the last good checkpoint stays intact."""
+
+import os
+
+import jax
+import ml_collections
+import numpy as np
+import pytest
+
+from pgx_jax.checkpoint import load_state_tree
+from pgx_jax.data import alphabets, pipeline
+from pgx_jax.data.sources import InMemorySource, take
+from pgx_jax.errors import PgxError
+from pgx_jax.experiment import Experiment
+from pgx_jax.models import create_model
+from pgx_jax.train.loop import _check_labels, fit
+
+LENGTH, BATCH = 16, 8
+
+
+def _source(labels: np.ndarray) -> InMemorySource:
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), LENGTH)) for _ in labels]
+    return InMemorySource(
+        {"id": np.array([f"r{i}" for i in range(len(labels))]), "sequence": np.array(seqs)}
+        | {"label": np.asarray(labels, np.float32)}
+    )
+
+
+def _encode(records: dict) -> dict:
+    x, mask = alphabets.one_hot(list(records["sequence"]), alphabets.DNA, LENGTH)
+    return {"inputs": {"x": x, "mask": mask}, "label": records["label"]}
+
+
+def _config() -> ml_collections.ConfigDict:
+    return ml_collections.ConfigDict(
+        {
+            "seed": 0,
+            "data": {"batch_size": BATCH, "num_threads": 1},
+            "optimizer": {"name": "adam", "learning_rate": 1e-3},
+            "train": {"num_steps": 12, "log_every_steps": 10, "checkpoint_every_steps": 4},
+        }
+    )
+
+
+def _experiment(source: InMemorySource, train_batches=None) -> Experiment:
+    model = create_model(name="deepbind", num_filters=4, filter_width=5, hidden=0)
+    return Experiment(
+        model=model,
+        task="binary",
+        splits={"train": source},
+        encode=_encode,
+        metrics=("auroc",),
+        train_batches=train_batches,
+    )
+
+
+def _params_finite(workdir: str) -> bool:
+    _, tree = load_state_tree(workdir)
+    leaves = [np.asarray(x) for x in jax.tree.leaves(tree["params"])]
+    return all(np.isfinite(x).all() for x in leaves)
+
+
+def test_infinite_input_stops_with_step_and_batch_ids_and_keeps_good_checkpoint(tmp_path):
+    """Step 6's batch carries an infinite input; the loss is checked every 10 steps, but the
+    save at step 8 checks first, so checkpoint 4 stays the latest and finite."""
+    source = _source(np.arange(64) % 2)
+
+    def batches(local_batch_size, seed, start_step):
+        for step in range(start_step + 1, 10**6):
+            rows = np.arange(step * BATCH, (step + 1) * BATCH) % len(source)
+            records = take(source, rows)
+            batch = {**_encode(records), "weight": np.ones(BATCH, np.float32)}
+            if step == 6:
+                batch["inputs"]["x"][3] = np.inf
+            yield {**batch, "id": records["id"]}
+
+    workdir = str(tmp_path / "run")
+    with pytest.raises(PgxError) as caught:
+        fit(_config(), _experiment(source, batches), workdir)
+    message = str(caught.value)
+    assert "training loss became nan at step 6;" in message
+    assert "batch record ids r48, r49, r50, r51, r52, ... (3 more); all 8 in" in message
+    assert "last good checkpoint: step 4 (" in message and "\n" not in message
+    with open(os.path.join(workdir, "nonfinite_batch.0.txt")) as f:
+        assert f.read().split() == [f"r{i}" for i in range(48, 56)]
+    assert load_state_tree(workdir)[0] == 4 and _params_finite(workdir)
+
+
+def test_nan_label_is_named_before_its_step(tmp_path):
+    labels = (np.arange(64) % 2).astype(np.float32)
+    first = next(pipeline.train_batches(_source(labels), _encode, BATCH, seed=0))["id"]
+    labels[int(first[5][1:])] = np.nan
+    with pytest.raises(PgxError, match=f"step 1: label nan of record '{first[5]}' is not finite"):
+        fit(_config(), _experiment(_source(labels)), str(tmp_path))
+
+
+def test_label_outside_0_1_is_named_for_binary_tasks():
+    batch = {"label": np.array([0.0, 2.0, 1.0, -1.0]), "weight": np.array([1.0, 1, 1, 0])}
+    with pytest.raises(PgxError, match="label 2.0 of record 'b' is outside \\[0, 1\\].*1 such"):
+        _check_labels(batch, np.array([b"a", b"b", b"c", b"d"]), "binary", 3)
+    _check_labels(batch, None, "regression", 3)
+
+
+def test_training_batches_carry_record_ids_outside_the_inputs():
+    source = _source(np.arange(20) % 2)
+    batch = next(pipeline.train_batches(source, _encode, 4, seed=0))
+    assert batch["id"].shape == (4,) and set(batch["inputs"]) == {"x", "mask"}
+    rows = [int(i[1:]) for i in batch["id"]]
+    np.testing.assert_array_equal(batch["label"], np.arange(20)[rows] % 2)
