@@ -229,8 +229,32 @@ def predict_classes(state, experiment: Experiment, source, batch_size: int) -> n
     return np.concatenate(probabilities)
 
 
-def test_report(state, experiment: Experiment, workdir: str, *, batch_size: int) -> dict:
-    """Score the whole test set both ways; write confusion.json and confusion.png."""
+VOCABULARY_FILE = "ddi_vocabulary.txt"
+FROZEN_FILE = "ddi_frozen_channel{}.npy"
+
+
+def save_inputs(workdir: str, vocabulary: vocab_lib.Vocabulary, frozen: dict) -> None:
+    """What `pgx predict-ddi` needs beside the checkpoint: the vocabulary, static vectors."""
+    vocabulary.save(os.path.join(workdir, VOCABULARY_FILE))
+    for channel, matrix in frozen.items():
+        np.save(os.path.join(workdir, FROZEN_FILE.format(channel)), matrix)
+
+
+def test_report(
+    state,
+    experiment: Experiment,
+    workdir: str,
+    *,
+    batch_size: int,
+    vocabulary: vocab_lib.Vocabulary,
+    frozen: dict,
+) -> dict:
+    """Score the whole test set both ways; write confusion.json and confusion.png.
+
+    Also saves the vocabulary and static channel vectors for `pgx predict-ddi`.
+    """
+    if jax.process_index() == 0:
+        save_inputs(workdir, vocabulary, frozen)
     test = experiment.splits["test"]
     truth = np.asarray(test.columns["label"])
     pred = predict_classes(state, experiment, test, batch_size).argmax(axis=1)
@@ -291,6 +315,11 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         splits={"train": train, "validation": validation, "test": splits["test"]},
         encode=encode,
         metrics=tuple(config.eval.metrics),
-        after_fit=functools.partial(test_report, batch_size=data.batch_size),
+        after_fit=functools.partial(
+            test_report,
+            batch_size=data.batch_size,
+            vocabulary=vocabulary,
+            frozen={c: vectors[c] for c in config.words.frozen if vectors[c] is not None},
+        ),
         train_batches=functools.partial(length_bucketed_batches, train, encode),
     )

@@ -9,6 +9,7 @@ from pgx_jax.errors import PgxError
 
 COMMANDS = {
     "train": "train a model from a config (the default: DeepBind on a planted motif)",
+    "predict-ddi": "drug-drug interactions of [[marked]] drugs in sentences, from a DDI run",
 }
 USAGE = "usage: pgx <command> [flags]\n\ncommands:\n" + "\n".join(
     f"  {name:<15} {text}" for name, text in COMMANDS.items()

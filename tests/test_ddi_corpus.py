@@ -174,3 +174,19 @@ def test_bad_input_names_file_and_record(tmp_path):
         tar.addfile(info, io.BytesIO(data))
     with pytest.raises(PgxError, match=r"DDICorpus/Train/DrugBank/broken\.xml: malformed XML"):
         ddi_corpus.read_corpus(str(tmp_path), "train")
+
+
+def test_predict_input_marks():
+    from pgx_jax.commands.predict_ddi import marked_pairs
+
+    pairs = marked_pairs("[[Aspirin]] and [[warfarin]] with [[heparin]].", 4, "in.txt")
+    assert [(p.e1.text, p.e2.text) for p in pairs] == [
+        ("Aspirin", "warfarin"),
+        ("Aspirin", "heparin"),
+        ("warfarin", "heparin"),
+    ]
+    first = ddi_corpus.preprocess(pairs[1])
+    assert first.tokens == ("DRUG1", "and", "DRUGOTHER", "with", "DRUG2", ".")
+    assert marked_pairs("only [[one]] drug", 1, "in.txt") == []
+    with pytest.raises(PgxError, match=r"in\.txt: line 2: unbalanced"):
+        marked_pairs("[[Aspirin and warfarin", 2, "in.txt")

@@ -37,7 +37,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
     vectors = arg.vectors if arg.vectors in ("corpus", "random") else f"file:{arg.vectors}"
     config.words = ml_collections.ConfigDict()
-    config.words.dim = 200
+    config.words.dim = 100
     config.words.word2vec_epochs = 20
     if arg.mccnn:
         # MCCNN: one trainable random channel, one static and one fine-tuned word2vec channel.
@@ -52,7 +52,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.max_distance = 100
     config.model.position_dim = 10
     config.model.window_sizes = (3, 4, 5)
-    config.model.num_filters = 200
+    config.model.num_filters = 100
     config.model.activation = "relu"
     config.model.dropout_rate = 0.5
     config.model.task = "multiclass"
@@ -67,7 +67,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer.grad_clip_norm = 5.0
 
     config.train = ml_collections.ConfigDict()
-    config.train.num_epochs = 8
+    config.train.num_epochs = 6
     config.train.num_steps = 0
     config.train.eval_every_steps = 0
     config.train.log_every_steps = 50
@@ -75,7 +75,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.train.early_stopping = ml_collections.ConfigDict()
     config.train.early_stopping.metric = "validation/micro_f1"
     config.train.early_stopping.mode = "max"
-    config.train.early_stopping.patience = 3
+    config.train.early_stopping.patience = 2
 
     config.eval = ml_collections.ConfigDict()
     config.eval.metrics = ("micro_precision", "micro_recall", "micro_f1", "accuracy")
