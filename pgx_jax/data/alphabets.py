@@ -72,8 +72,8 @@ def _check_options(length: int | None, truncate: str) -> None:
     """Reject a bad `length` or `truncate` argument."""
     if length is not None and length < 1:
         raise PgxError(f"sequence length must be at least 1, got {length}")
-    if truncate not in ("right", "center"):
-        raise PgxError(f"truncate must be 'right' or 'center', got {truncate!r}")
+    if truncate not in ("right", "center", "error"):
+        raise PgxError(f"truncate must be 'right', 'center' or 'error', got {truncate!r}")
 
 
 def _label(names: Sequence[str] | None, index: int) -> str:
@@ -107,6 +107,11 @@ def _flat_codes(
     return codes, lengths
 
 
+def validate(seqs: Sequence[str], alphabet: Alphabet, names: Sequence[str] | None = None) -> None:
+    """Raise PgxError naming the sequence and position of the first invalid character."""
+    _flat_codes(seqs, alphabet, names)
+
+
 def tokens(
     seqs: Sequence[str],
     alphabet: Alphabet,
@@ -118,12 +123,19 @@ def tokens(
 
     0 is padding, 1..K the letters in order, K+1 unknown (ambiguous codes). `length=None`
     uses the longest sequence. Longer sequences are truncated: "right" keeps the start,
-    "center" keeps the middle (start offset (n - L) // 2), e.g. for windows around a variant.
+    "center" keeps the middle (start offset (n - L) // 2), e.g. for windows around a variant;
+    "error" raises PgxError naming the first sequence longer than `length`.
     The whole sequence is validated, including any part truncated away.
     """
     _check_options(length, truncate)
     codes, lengths = _flat_codes(seqs, alphabet, names)
     width = int(lengths.max(initial=0)) if length is None else length
+    if truncate == "error" and lengths.size and lengths.max() > width:
+        index = int(np.argmax(lengths > width))
+        raise PgxError(
+            f"sequence '{_label(names, index)}' has length {lengths[index]}, longer than the "
+            f"model input length {width}"
+        )
     kept = np.minimum(lengths, width)
     skip = (lengths - kept) // 2 if truncate == "center" else np.zeros_like(lengths)
     starts = np.cumsum(lengths) - lengths + skip

@@ -1,7 +1,7 @@
 """Readers for sequence files (FASTA, plain or gzip-compressed).
 
-Readers only parse structure; checking the characters is the encoder's job
-(see `pgx_jax.data.alphabets`).
+Readers parse structure; the characters are the encoder's to check (see
+`pgx_jax.data.alphabets`), or the reader's when it is given the alphabet.
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import zlib
 from typing import NamedTuple, TextIO
 
+from pgx_jax.data.alphabets import Alphabet, validate
 from pgx_jax.errors import PgxError
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -82,19 +84,28 @@ def _parse_fasta(lines: TextIO, where: str, allow_duplicate_ids: bool) -> list[F
 
 
 def read_fasta(
-    path: str | os.PathLike[str], allow_duplicate_ids: bool = False
+    path: str | os.PathLike[str],
+    allow_duplicate_ids: bool = False,
+    alphabet: Alphabet | None = None,
 ) -> list[FastaRecord]:
     """Read all records of a FASTA file (plain or gzip; wrapped lines, CRLF, blank lines).
 
     Raises PgxError naming the file and line for an empty file, sequence data before any
     header, a header without id or sequence, a duplicated id (unless allowed), or a file
-    that is not valid UTF-8 / gzip.
+    that is not valid UTF-8 / gzip; given `alphabet`, also naming the file, record and
+    position of the first character the alphabet does not accept.
     """
     where = f"FASTA file {os.fspath(path)}"
     try:
         with open_text(path) as fh:
-            return _parse_fasta(fh, where, allow_duplicate_ids)
+            records = _parse_fasta(fh, where, allow_duplicate_ids)
     except UnicodeDecodeError as err:
         raise PgxError(f"{where}: not valid UTF-8 text ({err.reason})") from err
-    except (gzip.BadGzipFile, EOFError, OSError) as err:
+    except (gzip.BadGzipFile, EOFError, OSError, zlib.error) as err:
         raise PgxError(f"{where}: cannot read ({err})") from err
+    if alphabet is not None:
+        try:
+            validate([r.sequence for r in records], alphabet, [r.id for r in records])
+        except PgxError as err:
+            raise PgxError(f"{where}: {err}") from None
+    return records
