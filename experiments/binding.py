@@ -92,7 +92,8 @@ def motif_report(
     pfms, counts = filter_pfms(x[labels > 0], activations[labels > 0], width, threshold)
     rows, results = [], {}
     for rank, f in enumerate(np.argsort(-filter_auroc)):
-        match = best_jaspar_matches(trim_pfm(pfms[f]), top=1)[0] if counts[f] else None
+        motif = trim_pfm(pfms[f])
+        match = best_jaspar_matches(motif, top=1)[0] if counts[f] and len(motif) else None
         rows.append((f, filter_auroc[f], counts[f], match))
         if rank == 0 and match is not None:
             results = {
