@@ -40,9 +40,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.words.dim = 100
     config.words.word2vec_epochs = 20
     if arg.mccnn:
-        # MCCNN: one trainable random channel, one static and one fine-tuned word2vec channel.
-        config.words.channels = ("random", vectors, vectors)
-        config.words.frozen = (1,)
+        # MCCNN: several embedding channels over the same words; here a static and a
+        # fine-tuned copy of the word vectors (Quan et al. used five pre-trained sets).
+        config.words.channels = (vectors, vectors)
+        config.words.frozen = (0,)
     else:
         config.words.channels = (vectors,)
         config.words.frozen = ()
@@ -61,13 +62,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer = ml_collections.ConfigDict()
     config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "constant"
+    config.optimizer.schedule = "cosine"
     config.optimizer.warmup_steps = 0
     config.optimizer.weight_decay = 0.0
     config.optimizer.grad_clip_norm = 5.0
 
     config.train = ml_collections.ConfigDict()
-    config.train.num_epochs = 6
+    config.train.num_epochs = 10
     config.train.num_steps = 0
     config.train.eval_every_steps = 0
     config.train.log_every_steps = 50
@@ -75,7 +76,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.train.early_stopping = ml_collections.ConfigDict()
     config.train.early_stopping.metric = "validation/micro_f1"
     config.train.early_stopping.mode = "max"
-    config.train.early_stopping.patience = 2
+    config.train.early_stopping.patience = 3
 
     config.eval = ml_collections.ConfigDict()
     config.eval.metrics = ("micro_precision", "micro_recall", "micro_f1", "accuracy")
