@@ -29,6 +29,13 @@ def _read(source: RecordSource, encode: Callable[[dict], dict], indices: np.ndar
     return batch
 
 
+def _process_rows(indices: np.ndarray) -> np.ndarray:
+    """This process's contiguous block of a global batch of record indices."""
+    size = -(-len(indices) // jax.process_count()) if len(indices) else 0
+    start = jax.process_index() * size
+    return indices[start : start + size]
+
+
 def train_batches(
     source: RecordSource,
     encode: Callable[[dict], dict],
@@ -39,14 +46,14 @@ def train_batches(
 ) -> Iterator[dict]:
     """Endless local batches: reshuffled every epoch, this process's rows of each global batch.
 
-    Rows `process_index::process_count` of the shuffled stream go to this process, so one
-    process reading everything and N processes reading their shares see the same global batch.
+    Process p reads the p-th contiguous block of rows of each shuffled global batch, so the
+    global array assembled from the processes' blocks equals the batch one process would read,
+    row for row (dropout masks included).
     A batch keeps its records' "id" column (if the source has one) beside the encoded arrays;
     the training loop takes it out before the batch goes to the devices.
     """
     ds = grain.MapDataset.range(len(source)).shuffle(seed=seed).repeat()
-    ds = ds.slice(slice(jax.process_index(), None, jax.process_count()))
-    ds = ds.batch(global_batch_size // jax.process_count(), drop_remainder=True)
+    ds = ds.batch(global_batch_size, drop_remainder=True).map(_process_rows)
     ds = ds.map(lambda indices: _read(source, encode, indices))
     ds = ds.slice(slice(start_step, None))
     options = grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=4 * num_threads)
@@ -77,19 +84,15 @@ def eval_batches(
 
     Every process yields the same number of batches, as collectives in the eval step require.
     """
-    processes, index = jax.process_count(), jax.process_index()
-    local_size = global_batch_size // processes
-    num_batches = -(-len(source) // global_batch_size)
-    ds = grain.MapDataset.range(len(source)).slice(slice(index, None, processes))
-    ds = ds.batch(local_size).map(lambda indices: _with_weight(encode(take(source, indices))))
+    local_size = global_batch_size // jax.process_count()
+    ds = grain.MapDataset.range(len(source)).batch(global_batch_size).map(_process_rows)
     template = None
-    for i in range(num_batches):
-        if i < len(ds):
-            batch = _pad_rows(ds[i], local_size)
-            template = batch
+    for indices in ds:
+        if len(indices):
+            template = _pad_rows(_with_weight(encode(take(source, indices))), local_size)
+            yield template
         else:
-            batch = jax.tree.map(np.zeros_like, template)
-        yield batch
+            yield jax.tree.map(np.zeros_like, template)
 
 
 def steps_per_epoch(source: RecordSource, global_batch_size: int) -> int:

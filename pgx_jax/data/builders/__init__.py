@@ -22,6 +22,11 @@ def prepare_splits(
         builder.download_and_prepare(file_format="array_record")
     if jax.process_count() > 1:
         multihost_utils.sync_global_devices(f"prepared {builder.info.full_name}")
-        builder.download_and_prepare(file_format="array_record")
+        if jax.process_index() != 0:
+            builder = type(builder)(
+                config=builder.builder_config,
+                data_dir=builder.data_dir_root,
+                file_format="array_record",
+            )
     sources = {split: builder.as_data_source(split=split) for split in splits}
     return {split: materialize(s) if in_memory else s for split, s in sources.items()}
