@@ -9,13 +9,16 @@ from pgx_jax.models.layers import OneHotConv, OutputHead, global_max_pool
 
 class EnhancerCNN(nn.Module):
     """Two convolutions (batch norm, ReLU, max pooling, dropout) over one-hot DNA, global max
-    pooling, a dense layer and the output head; both convolutions share `kernel_size`."""
+    pooling, a dense layer and the output head; both convolutions share `kernel_size`.
+    `reverse_complement` shares the first layer's filters across both strands (enhancers act
+    on either strand)."""
 
     num_filters: int = 64
     kernel_size: int = 9
     pool_size: int = 2
     hidden: int = 32
     conv_dropout: float = 0.2
+    reverse_complement: bool = False
     dropout_rate: float = 0.5
     task: str = "binary"
     num_outputs: int = 1
@@ -24,7 +27,12 @@ class EnhancerCNN(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, mask: jax.Array | None = None, train: bool = False):
         h = OneHotConv(
-            self.num_filters, self.kernel_size, padding="SAME", dtype=self.dtype, name="conv1"
+            self.num_filters,
+            self.kernel_size,
+            padding="SAME",
+            reverse_complement=self.reverse_complement,
+            dtype=self.dtype,
+            name="conv1",
         )(x, mask)
         h = nn.BatchNorm(use_running_average=not train, dtype=self.dtype, name="norm1")(h)
         h = nn.max_pool(nn.relu(h), (self.pool_size,), strides=(self.pool_size,))
