@@ -10,6 +10,9 @@ from pgx_jax.errors import PgxError
 COMMANDS = {
     "train": "train a model from a config (the default: DeepBind on a planted motif)",
     "predict-ddi": "drug-drug interactions of [[marked]] drugs in sentences, from a DDI run",
+    "motifs": "first-layer filters of a run as MEME motifs, logos and JASPAR matches",
+    "report": "pictures of a finished run and one HTML page with config, results, pictures",
+    "predict": "a run's predictions for the sequences of a FASTA file, as CSV",
 }
 USAGE = "usage: pgx <command> [flags]\n\ncommands:\n" + "\n".join(
     f"  {name:<15} {text}" for name, text in COMMANDS.items()

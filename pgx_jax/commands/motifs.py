@@ -1,0 +1,148 @@
+"""`pgx motifs --workdir DIR [--output DIR] [--threshold 0.5] [--top 3]`: filters as motifs.
+
+For a run whose model starts with a `OneHotConv`, every first-layer filter becomes a position
+frequency matrix of the test subsequences that activate it above `threshold` times its maximum
+(positives only for classification), trimmed of uninformative flanks. Writes `motifs.meme`
+(MEME minimal format), `logos/filter_<f>.png` and `motif_matches.tsv` (the `top` JASPAR CORE
+vertebrate matches of each filter, filters ranked by how well their best site separates the
+classes).
+"""
+
+import os
+import sys
+
+import numpy as np
+from absl import flags
+
+from pgx_jax.commands.flags import parse
+from pgx_jax.errors import PgxError
+
+MATCH_COLUMNS = (
+    "filter", "filter_rank", "auroc", "sites", "width",
+    "match_rank", "matrix_id", "name", "score", "strand", "offset",
+)  # fmt: skip
+
+
+def _define(flag_values: flags.FlagValues) -> None:
+    flags.DEFINE_string("workdir", None, "run directory of a finished run", flag_values=flag_values)
+    flags.DEFINE_string(
+        "output", None, "output directory (default: the workdir)", flag_values=flag_values
+    )
+    flags.DEFINE_float(
+        "threshold", 0.5, "fraction of a filter's maximum a window must exceed",
+        flag_values=flag_values,
+    )  # fmt: skip
+    flags.DEFINE_integer("top", 3, "JASPAR matches reported per filter", flag_values=flag_values)
+    flags.DEFINE_integer(
+        "max_sequences", 20000, "test sequences scanned at most", flag_values=flag_values
+    )
+
+
+def filter_motifs(run, threshold: float = 0.5, top: int = 3, max_sequences: int = 20000) -> list:
+    """One dict per first-layer filter, most discriminative first.
+
+    Keys: filter, auroc (NaN for regression), sites, pfm [W, 4], motif (trimmed, maybe empty),
+    matches (best JASPAR matches of the trimmed motif, best first).
+    """
+    from pgx_jax.data.sources import take
+    from pgx_jax.interpret.filters import first_layer_activations, rank_filters
+    from pgx_jax.interpret.motifs import best_jaspar_matches, filter_pfms, trim_pfm
+
+    splits = run.experiment.splits
+    name = next((s for s in ("test", "validation", "train") if s in splits), None)
+    source = splits[name]
+    batch = run.experiment.encode(take(source, np.arange(min(len(source), max_sequences))))
+    x = batch["inputs"].get("x")
+    if x is None or np.ndim(x) != 3 or np.shape(x)[2] != 4:
+        raise PgxError(f"{run.workdir}: the model's input is not one-hot DNA/RNA [N, L, 4]")
+    try:
+        activations = first_layer_activations(run.experiment.model, run.variables, x)
+    except IndexError:
+        raise PgxError(f"{run.workdir}: the model has no OneHotConv first layer") from None
+    labels = np.asarray(batch["label"])
+    classified = run.experiment.task in ("binary", "multilabel")
+    positive = (labels.reshape(len(labels), -1) > 0).any(axis=1) if classified else None
+    auroc = (
+        rank_filters(activations, positive.astype(np.float32))
+        if classified
+        else np.full(activations.shape[2], np.nan)
+    )
+    if positive is not None:
+        x, activations = x[positive], activations[positive]
+    width = np.shape(x)[1] - activations.shape[1] + 1
+    pfms, counts = filter_pfms(x, activations, width, threshold)
+    found = []
+    for f in np.argsort(-np.nan_to_num(auroc, nan=-1.0), kind="stable"):
+        motif = trim_pfm(pfms[f])
+        matches = best_jaspar_matches(motif, top=top) if counts[f] and len(motif) else []
+        found.append(
+            {
+                "filter": int(f),
+                "auroc": float(auroc[f]),
+                "sites": int(counts[f]),
+                "pfm": pfms[f],
+                "motif": motif,
+                "matches": matches,
+            }
+        )
+    return found
+
+
+def write_motifs(found: list, output: str) -> None:
+    """Write motifs.meme, logos/filter_<f>.png and motif_matches.tsv under `output`."""
+    from pgx_jax.interpret.logos import save_logo
+    from pgx_jax.interpret.meme import write_meme
+
+    os.makedirs(os.path.join(output, "logos"), exist_ok=True)
+    meme, sites, rows = [], [], ["\t".join(MATCH_COLUMNS)]
+    for rank, m in enumerate(found):
+        best = m["matches"][0] if m["matches"] else None
+        label = f"{best['matrix_id']}_{best['name']}" if best else ""
+        if m["sites"] and len(m["motif"]):
+            meme.append((f"filter{m['filter']}", label.replace(" ", "_"), m["motif"]))
+            sites.append(m["sites"])
+        if m["sites"]:
+            logo = m["motif"] if len(m["motif"]) else m["pfm"]
+            title = f"filter {m['filter']}" + (
+                f" ~ {best['matrix_id']} {best['name']}" if best else ""
+            )
+            save_logo(logo, os.path.join(output, "logos", f"filter_{m['filter']:03d}.png"), title)
+        head = [m["filter"], rank + 1, f"{m['auroc']:.4f}", m["sites"], len(m["motif"])]
+        for j, match in enumerate(m["matches"] or [None]):
+            tail = (
+                [j + 1, match["matrix_id"], match["name"], f"{match['score']:.4f}",
+                 match["strand"], match["offset"]]
+                if match
+                else [""] * 6
+            )  # fmt: skip
+            rows.append("\t".join(str(v) for v in head + tail))
+    write_meme(os.path.join(output, "motifs.meme"), meme, sites=sites)
+    with open(os.path.join(output, "motif_matches.tsv"), "w") as f:
+        f.write("\n".join(rows) + "\n")
+
+
+def main(argv: list[str]) -> int:
+    """Export the first-layer filters of a run as motifs, logos and JASPAR matches."""
+    flag_values, _ = parse("motifs", argv, _define, with_config=False)
+    if not flag_values.workdir:
+        raise PgxError("--workdir is required")
+    from pgx_jax.train.restore import restore_run
+
+    run = restore_run(flag_values.workdir)
+    found = filter_motifs(run, flag_values.threshold, flag_values.top, flag_values.max_sequences)
+    output = flag_values.output or flag_values.workdir
+    write_motifs(found, output)
+    matched = sum(bool(m["matches"]) for m in found)
+    print(
+        f"motifs: {len(found)} filters ({matched} with a motif) from the {run.kind} checkpoint "
+        f"(step {run.step}); wrote {output}/motifs.meme, motif_matches.tsv, logos/",
+        file=sys.stderr,
+    )
+    for m in found[:5]:
+        if m["matches"]:
+            best = m["matches"][0]
+            print(
+                f"filter {m['filter']}: auroc {m['auroc']:.3f}, best match "
+                f"{best['matrix_id']} {best['name']} ({best['score']:.3f})"
+            )
+    return 0

@@ -1,0 +1,28 @@
+"""Sequence logos of position frequency matrices, drawn with logomaker into PNG files."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import logomaker  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def save_logo(pfm: np.ndarray, path: str, title: str = "", letters: str = "ACGT") -> None:
+    """Write an information-content logo (bits) of a probability matrix [W, K] to a PNG."""
+    m = np.asarray(pfm, dtype=np.float64)
+    frame = pd.DataFrame(m / m.sum(axis=1, keepdims=True), columns=list(letters))
+    bits = logomaker.transform_matrix(frame, from_type="probability", to_type="information")
+    fig, ax = plt.subplots(figsize=(max(3.0, 0.35 * len(m) + 1.0), 2.0))
+    try:
+        logomaker.Logo(bits, ax=ax, color_scheme="classic")
+        ax.set_ylim(0, np.log2(len(letters)))
+        ax.set_ylabel("bits")
+        ax.set_xticks([])
+        ax.set_title(title, fontsize=9)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)

@@ -1,0 +1,174 @@
+"""Pictures of a finished run, as PNG: training curves from `metrics.jsonl` and, from the saved
+test predictions, ROC and precision-recall curves and a confusion matrix (classification) or a
+predicted-against-measured scatter (regression)."""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+MAX_CURVES = 10
+"""Multi-label and multi-class runs draw the curves of their first MAX_CURVES tasks/classes."""
+
+
+def _save(fig, path: str) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def training_curves(metrics: list[dict], path: str) -> str | None:
+    """Losses (left) and the other validation metrics (right) against the step; None if empty."""
+    series: dict[str, tuple[list, list]] = {}
+    for line in metrics:
+        for name, value in line.items():
+            if name == "step" or not isinstance(value, (int, float)) or "/task" in name:
+                continue
+            if name.startswith("validation/") or name == "train/loss":
+                steps, values = series.setdefault(name, ([], []))
+                steps.append(line["step"])
+                values.append(value)
+    if not series:
+        return None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for name, (steps, values) in sorted(series.items()):
+        ax = left if name.endswith("/loss") else right
+        ax.plot(steps, values, marker="." if len(steps) < 30 else None, label=name)
+    for ax, title in ((left, "loss"), (right, "validation metrics")):
+        ax.set_xlabel("step")
+        ax.set_title(title)
+        if ax.lines:
+            ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False and true positive rates at every distinct score threshold, from (0, 0) to (1, 1)."""
+    tp, fp, _ = _cumulative(labels, scores)
+    return np.r_[0.0, fp / max(fp[-1], 1)], np.r_[0.0, tp / max(tp[-1], 1)]
+
+
+def pr_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Recall and precision at every distinct score threshold."""
+    tp, fp, _ = _cumulative(labels, scores)
+    return np.r_[0.0, tp / max(tp[-1], 1)], np.r_[1.0, tp / np.maximum(tp + fp, 1)]
+
+
+def _cumulative(labels, scores):
+    order = np.argsort(-np.asarray(scores, np.float64), kind="stable")
+    y, s = np.asarray(labels)[order] > 0.5, np.asarray(scores)[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
+    return np.cumsum(y)[last].astype(float), np.cumsum(~y)[last].astype(float), s[last]
+
+
+def _columns(labels, predictions, weights, task):
+    """(name, labels, scores) per binary problem: the task itself, each label or each class."""
+    if task == "binary":
+        keep = weights > 0
+        return [("", labels[keep], predictions[keep])]
+    if task == "multilabel":
+        return [
+            (f"task {t}", labels[weights[:, t] > 0, t], predictions[weights[:, t] > 0, t])
+            for t in range(min(labels.shape[1], MAX_CURVES))
+        ]
+    keep = weights > 0
+    return [
+        (f"class {c}", (labels[keep] == c).astype(float), predictions[keep, c])
+        for c in range(min(predictions.shape[1], MAX_CURVES))
+    ]
+
+
+def classification_curves(
+    labels: np.ndarray, predictions: np.ndarray, weights: np.ndarray, task: str, workdir: str
+) -> list[str]:
+    """roc.png and pr.png in `workdir`, one curve per task or class (one-vs-rest)."""
+    problems = [
+        p for p in _columns(labels, predictions, weights, task) if 0 < p[1].sum() < len(p[1])
+    ]
+    if not problems:
+        return []
+    paths = []
+    for kind, points, axes in (
+        ("roc", roc_points, ("false positive rate", "true positive rate")),
+        ("pr", pr_points, ("recall", "precision")),
+    ):
+        fig, ax = plt.subplots(figsize=(4.5, 4.2))
+        for name, y, s in problems:
+            x_values, y_values = points(y, s)
+            area = np.trapezoid(y_values, x_values)
+            ax.plot(x_values, y_values, label=f"{name} area {area:.3f}".strip())
+        if kind == "roc":
+            ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+        ax.set_xlabel(axes[0])
+        ax.set_ylabel(axes[1])
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.set_title("ROC curve" if kind == "roc" else "precision-recall curve")
+        ax.legend(fontsize=8, loc="lower right" if kind == "roc" else "lower left")
+        paths.append(_save(fig, os.path.join(workdir, f"{kind}.png")))
+    return paths
+
+
+def confusion_matrix(
+    labels: np.ndarray, predictions: np.ndarray, weights: np.ndarray, task: str, path: str
+) -> str | None:
+    """Counts of measured against predicted class (threshold 0.5 for binary); None otherwise."""
+    keep = weights > 0
+    if task == "binary":
+        truth = (labels[keep] > 0.5).astype(int)
+        guess = (predictions[keep] > 0.5).astype(int)
+        classes = 2
+    elif task == "multiclass":
+        truth, guess = labels[keep].astype(int), predictions[keep].argmax(axis=1)
+        classes = predictions.shape[1]
+    else:
+        return None
+    counts = np.zeros((classes, classes), int)
+    np.add.at(counts, (truth, guess), 1)
+    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * classes, 1.0 + 0.6 * classes))
+    ax.imshow(counts, cmap="Blues")
+    for (i, j), n in np.ndenumerate(counts):
+        color = "white" if n > counts.max() / 2 else "black"
+        ax.text(j, i, str(n), ha="center", va="center", color=color, fontsize=8)
+    ax.set_xticks(range(classes))
+    ax.set_yticks(range(classes))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("measured")
+    ax.set_title("confusion matrix")
+    return _save(fig, path)
+
+
+def regression_scatter(
+    labels: np.ndarray, predictions: np.ndarray, weights: np.ndarray, path: str
+) -> str:
+    """Predicted against measured values with the identity line and Pearson r."""
+    keep = weights.reshape(len(weights), -1).max(axis=1) > 0
+    y, p = labels[keep].reshape(-1), predictions[keep].reshape(-1)
+    fig, ax = plt.subplots(figsize=(4.5, 4.2))
+    ax.scatter(y, p, s=4, alpha=0.4)
+    low, high = float(min(y.min(), p.min())), float(max(y.max(), p.max()))
+    ax.plot([low, high], [low, high], color="grey", linestyle=":", linewidth=1)
+    r = np.corrcoef(y, p)[0, 1] if len(y) > 1 and y.std() > 0 and p.std() > 0 else np.nan
+    ax.set_xlabel("measured")
+    ax.set_ylabel("predicted")
+    ax.set_title(f"test set, Pearson r = {r:.3f}")
+    return _save(fig, path)
+
+
+def prediction_pictures(predictions_file: str, workdir: str) -> list[str]:
+    """The pictures of saved test predictions (an npz from the loop) written into `workdir`."""
+    with np.load(predictions_file) as saved:
+        task = str(saved["task"])
+        labels, scores, weights = saved["labels"], saved["predictions"], saved["weights"]
+    if task == "regression":
+        return [regression_scatter(labels, scores, weights, os.path.join(workdir, "scatter.png"))]
+    paths = classification_curves(labels, scores, weights, task, workdir)
+    confusion = confusion_matrix(
+        labels, scores, weights, task, os.path.join(workdir, "confusion.png")
+    )
+    return paths + ([confusion] if confusion else [])

@@ -1,0 +1,79 @@
+"""Rebuild a finished run from its directory: config, experiment and best-or-latest state."""
+
+import dataclasses
+import json
+import os
+
+import jax
+import ml_collections
+import numpy as np
+
+from pgx_jax.checkpoint import Checkpoints
+from pgx_jax.data import pipeline
+from pgx_jax.errors import PgxError
+from pgx_jax.experiment import Experiment, load_experiment_module
+from pgx_jax.train.optim import make_optimizer
+from pgx_jax.train.state import TrainState, create_train_state
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """A finished run: its directory, config, experiment, restored state and checkpoint."""
+
+    workdir: str
+    config: ml_collections.ConfigDict
+    experiment: Experiment
+    state: TrainState
+    step: int
+    kind: str
+
+    @property
+    def variables(self) -> dict:
+        """The model's variables for `model.apply`."""
+        variables = {"params": self.state.params}
+        if self.state.batch_stats:
+            variables["batch_stats"] = self.state.batch_stats
+        return variables
+
+
+def load_config(workdir: str) -> ml_collections.ConfigDict:
+    """The resolved config a run wrote to `workdir/config.json`."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.isfile(path):
+        raise PgxError(
+            f"{workdir}: no config.json (not a run directory; a protocol run keeps one per "
+            "field=value subdirectory)"
+        )
+    with open(path) as f:
+        return ml_collections.ConfigDict(json.load(f))
+
+
+def checkpoint_kind(workdir: str) -> str:
+    """'best' if the run saved a best checkpoint, else 'latest'."""
+    best = Checkpoints(os.path.join(workdir, "checkpoints"))
+    try:
+        return "best" if best.latest_step("best") is not None else "latest"
+    finally:
+        best.close()
+
+
+def restore_run(workdir: str, kind: str | None = None) -> Run:
+    """Rebuild the experiment of `workdir` and restore its `kind` (default best-or-latest)."""
+    config = load_config(workdir)
+    experiment = load_experiment_module(config.experiment).build(config)
+    split = experiment.splits["train"]
+    example = next(pipeline.eval_batches(split, experiment.encode, config.data.batch_size))
+    tx = make_optimizer(config.optimizer, 1)
+    target = jax.jit(lambda inputs: create_train_state(experiment.model, tx, inputs, config.seed))(
+        jax.tree.map(np.asarray, example["inputs"])
+    )
+    kind = kind or checkpoint_kind(workdir)
+    checkpoints = Checkpoints(os.path.join(workdir, "checkpoints"))
+    try:
+        restored = checkpoints.restore(kind, target)
+    finally:
+        checkpoints.close()
+    if restored is None:
+        raise PgxError(f"{workdir}: no {kind} checkpoint; was the run started?")
+    step, state, _ = restored
+    return Run(os.path.abspath(workdir), config, experiment, state, step, kind)
