@@ -9,6 +9,7 @@ from pgx_jax.errors import PgxError
 
 COMMANDS = {
     "train": "train a model from a config (the default: DeepBind on a planted motif)",
+    "sweep": "run a grid or list of config overrides, one run per point, one results table",
     "predict-ddi": "drug-drug interactions of [[marked]] drugs in sentences, from a DDI run",
     "motifs": "first-layer filters of a run as MEME motifs, logos and JASPAR matches",
     "report": "pictures of a finished run and one HTML page with config, results, pictures",

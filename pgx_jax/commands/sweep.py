@@ -1,0 +1,47 @@
+"""`pgx sweep --config CONFIG[:ARG] --sweep SWEEP[:ARG] --workdir DIR [--config.x=y ...]`."""
+
+import importlib.util
+import os
+
+from absl import flags
+
+from pgx_jax.commands.flags import parse
+from pgx_jax.errors import PgxError
+
+
+def _define(flag_values: flags.FlagValues) -> None:
+    flags.DEFINE_string(
+        "sweep", None, "sweep file with get_sweep(arg), optionally :ARG", flag_values=flag_values
+    )
+    flags.DEFINE_string(
+        "workdir", None, "directory holding one run per sweep point", flag_values=flag_values
+    )
+
+
+def load_points(spec: str) -> list[dict]:
+    """Call `get_sweep(arg)` of the sweep file `path[:arg]`."""
+    path, _, arg = spec.partition(":")
+    if not os.path.isfile(path):
+        raise PgxError(f"sweep file not found: {path}")
+    module_spec = importlib.util.spec_from_file_location("pgx_sweep", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    if not hasattr(module, "get_sweep"):
+        raise PgxError(f"{path}: defines no get_sweep(arg)")
+    return list(module.get_sweep(arg or None))
+
+
+def main(argv: list[str]) -> int:
+    flag_values, config = parse("sweep", argv, _define)
+    if not flag_values.sweep or not flag_values.workdir:
+        raise PgxError("pgx sweep needs --sweep and --workdir")
+
+    from pgx_jax import parallel
+    from pgx_jax.train import sweep
+
+    parallel.initialize_distributed()
+    rows = sweep.run(config, load_points(flag_values.sweep), flag_values.workdir)
+    print(f"{len(rows)} points; table: {os.path.join(flag_values.workdir, 'sweep.md')}")
+    with open(os.path.join(flag_values.workdir, "sweep.md")) as f:
+        print(f.read())
+    return 0
