@@ -1,7 +1,8 @@
-"""Numerics: a non-finite loss or an unlearnable label stops `fit` with the step and the record
-ids, and the last good checkpoint stays intact."""
+"""In-process `fit`: a non-finite loss or an unlearnable label stops the run with the step and
+the record ids, the last good checkpoint stays intact, and Ctrl-C saves one to resume from."""
 
 import os
+import signal
 
 import jax
 import ml_collections
@@ -14,7 +15,7 @@ from pgx_jax.data.sources import InMemorySource, take
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
 from pgx_jax.models import create_model
-from pgx_jax.train.loop import _check_labels, fit
+from pgx_jax.train.loop import Preempted, _check_labels, fit
 
 LENGTH, BATCH = 16, 8
 
@@ -109,3 +110,24 @@ def test_training_batches_carry_record_ids_outside_the_inputs():
     assert batch["id"].shape == (4,) and set(batch["inputs"]) == {"x", "mask"}
     rows = [int(i[1:]) for i in batch["id"]]
     np.testing.assert_array_equal(batch["label"], np.arange(20)[rows] % 2)
+
+
+def test_sigint_saves_a_checkpoint_and_the_rerun_resumes(tmp_path, capsys):
+    """Ctrl-C in mid-run: the step in progress finishes, a checkpoint is written, Preempted."""
+    source = _source(np.arange(64) % 2)
+    workdir = str(tmp_path / "run")
+
+    def interrupted(local_batch_size, seed, start_step):
+        for step, batch in enumerate(
+            pipeline.train_batches(source, _encode, BATCH, seed, start_step)
+        ):
+            if start_step + step + 1 == 7:
+                os.kill(os.getpid(), signal.SIGINT)
+            yield batch
+
+    with pytest.raises(Preempted, match="stopped by signal 2 at step 7"):
+        fit(_config(), _experiment(source, interrupted), workdir)
+    assert load_state_tree(workdir)[0] == 7
+    results = fit(_config(), _experiment(source), workdir)
+    assert "resuming from step 7" in capsys.readouterr().out
+    assert results["train/steps"] == 12 and load_state_tree(workdir)[0] == 12
