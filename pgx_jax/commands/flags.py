@@ -18,9 +18,12 @@ DEFAULT_CONFIG = os.path.join(
 
 
 def _one_line(err: Exception) -> str:
-    """The message of a config-flags error without repr quoting, newlines or the cause chain."""
-    message = str(err).replace("\\n", " ").replace("\n", " ").replace("\\'", "'")
-    return " ".join(message.strip("'\"").split())
+    """The message of a config-flags error, unwrapped from the errors around it (and from a
+    KeyError's repr quoting), on one line."""
+    while len(err.args) == 1 and isinstance(err.args[0], Exception):
+        err = err.args[0]
+    message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+    return " ".join(message.split())
 
 
 def parse(
