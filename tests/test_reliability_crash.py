@@ -32,7 +32,7 @@ ARGS = [
 # Runs `pgx` with a kill point planted: PGX_TEST_KILL="finalize KIND STEP" SIGKILLs the process
 # inside the first KIND (latest/best) checkpoint write at or after STEP, once orbax has written
 # every file to `<step>.orbax-checkpoint-tmp` but before the rename that commits it;
-# "evaluate test" SIGKILLs it when the test split's evaluation starts.
+# "evaluate test" SIGKILLs it when the evaluation with prefix "test" starts.
 KILL_HOOK = """
 import os, signal, sys
 from orbax.checkpoint._src.path import atomicity
@@ -46,10 +46,10 @@ async def killing_finalize(self):
         os.kill(os.getpid(), signal.SIGKILL)
     return await finalize(self)
 
-def killing_evaluate(*a):
-    if point == "evaluate" and a[-1] == args[0]:
+def killing_evaluate(*a, **k):
+    if point == "evaluate" and args[0] in [x for x in a if isinstance(x, str)]:
         os.kill(os.getpid(), signal.SIGKILL)
-    return evaluate(*a)
+    return evaluate(*a, **k)
 
 atomicity.AtomicRenameTemporaryPath.finalize = killing_finalize
 loop.evaluate = killing_evaluate
