@@ -5,6 +5,7 @@ one, trains with periodic validation, early stopping and checkpointing, then eva
 best (or final) state on the test split and writes `results.json`.
 """
 
+import dataclasses
 import functools
 import json
 import os
@@ -12,6 +13,7 @@ import signal
 import time
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from tqdm import tqdm
@@ -20,12 +22,16 @@ from pgx_jax import metrics as metrics_lib
 from pgx_jax import parallel
 from pgx_jax.checkpoint import Checkpoints
 from pgx_jax.data import pipeline
+from pgx_jax.data.sources import take
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment, RecordSource
 from pgx_jax.train import steps
-from pgx_jax.train.optim import make_optimizer
+from pgx_jax.train.optim import init_from, make_optimizer
 from pgx_jax.train.state import TrainState, create_train_state
 from pgx_jax.train.writers import MetricWriter
+
+PREDICTIONS_FILE = "test_predictions.npz"
+"""The test split's predictions of the evaluated state, written beside `results.json`."""
 
 
 class Preempted(Exception):
@@ -64,8 +70,12 @@ def evaluate(
     batch_size: int,
     mesh,
     prefix: str,
+    save_to: str | None = None,
 ) -> dict[str, float]:
-    """Metrics of `state` on every record of `source`, named `<prefix>/<metric>`."""
+    """Metrics of `state` on every record of `source`, named `<prefix>/<metric>`.
+
+    With `save_to`, process 0 also writes the predictions there (`_save_predictions`).
+    """
     predictions, labels, weights = [], [], []
     loss_sum = weight_sum = 0.0
     for local in pipeline.eval_batches(source, experiment.encode, batch_size):
@@ -83,7 +93,19 @@ def evaluate(
     mask = (w > 0) if w.ndim == 2 else None
     values = metrics_lib.compute_metrics(experiment.metrics, y_true, y_score, mask)
     values["loss"] = loss_sum / max(weight_sum, 1.0)
+    if save_to and jax.process_index() == 0:
+        _save_predictions(save_to, source, experiment.task, y_true, y_score, w)
     return {f"{prefix}/{k}": float(v) for k, v in values.items()}
+
+
+def _save_predictions(path: str, source, task: str, labels, predictions, weights) -> None:
+    """Write npz arrays task, labels, predictions, weights and, if records have them, ids."""
+    arrays = {"task": task, "labels": labels, "predictions": predictions, "weights": weights}
+    if len(source) and "id" in source[0]:
+        arrays["ids"] = np.array(_names(take(source, np.arange(len(source)))["id"]))
+    with open(f"{path}.tmp", "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(f"{path}.tmp", path)
 
 
 def _names(ids: np.ndarray) -> list[str]:
@@ -133,9 +155,22 @@ def _improved(value: float, best: float | None, mode: str) -> bool:
     return value > best if mode == "max" else value < best
 
 
+def _with_compute_dtype(experiment: Experiment, dtype: str | None) -> Experiment:
+    """Mixed precision: the model computes in `dtype` (e.g. bfloat16); parameters, the loss
+    and the optimiser stay float32 (every module keeps float32 `param_dtype`, and the output
+    head casts its result to float32)."""
+    if not dtype or dtype == "float32":
+        return experiment
+    if "dtype" not in experiment.model.__dataclass_fields__:
+        name = type(experiment.model).__name__
+        raise PgxError(f"config.train.compute_dtype: model {name} has no dtype field")
+    return dataclasses.replace(experiment, model=experiment.model.clone(dtype=jnp.dtype(dtype)))
+
+
 def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str) -> dict:
     """Train `experiment` as `config.train` says; returns (and writes) the final results."""
     os.makedirs(workdir, exist_ok=True)
+    experiment = _with_compute_dtype(experiment, config.train.get("compute_dtype"))
     mesh = parallel.make_mesh(config.get("mesh"))
     tcfg = config.train
     batch_size = config.data.batch_size
@@ -157,6 +192,7 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
         lambda inputs: create_train_state(experiment.model, tx, inputs, config.seed),
         out_shardings=replicated,
     )(example["inputs"])
+    state = init_from(state, tcfg, replicated)
     train_fn = jax.jit(
         functools.partial(steps.train_step, task=experiment.task),
         in_shardings=(replicated, parallel.data_sharded(mesh)),
@@ -273,7 +309,10 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
     checkpoints.close()
     test = experiment.splits.get("test")
     if test is not None:
-        results.update(evaluate(eval_fn, state, experiment, test, batch_size, mesh, "test"))
+        predictions = os.path.join(workdir, PREDICTIONS_FILE)
+        results.update(
+            evaluate(eval_fn, state, experiment, test, batch_size, mesh, "test", predictions)
+        )
     if experiment.after_fit is not None:
         results.update(experiment.after_fit(state, experiment, workdir))
     if jax.process_index() == 0:

@@ -1,9 +1,24 @@
-"""Optimiser from `config.optimizer`: optax transform, schedule, weight decay and clipping."""
+"""Optimiser from `config.optimizer`: optax transform, schedule, weight decay and clipping.
 
+Fine-tuning: `config.optimizer.freeze` (regexes over parameter paths such as
+`motif_conv/kernel`) keeps the matching parameters fixed; `config.train.init_from` (another
+run's directory) copies that run's parameters into a new state, all of them or, with
+`config.train.init_head=False` or `config.train.init_skip` (regexes), all but some.
+"""
+
+import os
+import re
+from collections.abc import Sequence
+
+import jax
 import ml_collections
+import numpy as np
 import optax
 
 from pgx_jax.errors import PgxError
+
+HEAD_PATTERN = r"(^|/)head(/|$)"
+"""Parameter paths of the output head (`OutputHead` named `head`), skipped by `init_head=False`."""
 
 
 def learning_rate_schedule(cfg: ml_collections.ConfigDict, total_steps: int) -> optax.Schedule:
@@ -57,4 +72,81 @@ def make_optimizer(
     else:
         raise PgxError(f"config.optimizer.name: unknown optimizer {name!r}")
     clip = cfg.get("grad_clip_norm", 0.0)
-    return optax.chain(optax.clip_by_global_norm(clip), tx) if clip else tx
+    if clip:
+        tx = optax.chain(optax.clip_by_global_norm(clip), tx)
+    freeze = tuple(cfg.get("freeze", ()) or ())
+    if freeze:
+        tx = optax.multi_transform(
+            {"train": tx, "frozen": optax.set_to_zero()},
+            lambda params: _freeze_labels(params, freeze),
+        )
+    return tx
+
+
+def param_path(path: tuple) -> str:
+    """A tree path as 'module/submodule/name'."""
+    return "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
+
+
+def _matches(path: str, patterns: Sequence[str]) -> bool:
+    return any(re.search(p, path) for p in patterns)
+
+
+def _freeze_labels(params, patterns: Sequence[str]):
+    """'frozen' for parameters whose path matches a pattern, else 'train'."""
+    paths = [param_path(p) for p, _ in jax.tree_util.tree_flatten_with_path(params)[0]]
+    for pattern in patterns:
+        if not any(re.search(pattern, p) for p in paths):
+            raise PgxError(
+                f"config.optimizer.freeze: {pattern!r} matches no parameter; "
+                f"parameters: {', '.join(paths)}"
+            )
+    return jax.tree_util.tree_map_with_path(
+        lambda p, _: "frozen" if _matches(param_path(p), patterns) else "train", params
+    )
+
+
+def init_from(state, tcfg: ml_collections.ConfigDict, sharding=None):
+    """`state` with parameters (and batch statistics) copied from run `tcfg.init_from`.
+
+    Returns `state` unchanged when `init_from` is empty. Paths matching `tcfg.init_skip`, or
+    the head when `tcfg.init_head` is False, keep their fresh initialisation; every other
+    parameter must exist in the source run with the same shape.
+    """
+    source = tcfg.get("init_from", "")
+    if not source:
+        return state
+    from pgx_jax.checkpoint import load_state_tree
+
+    kind = "best" if os.path.isdir(os.path.join(source, "checkpoints", "best")) else "latest"
+    _, tree = load_state_tree(source, kind)
+    skip = tuple(tcfg.get("init_skip", ()) or ())
+    if not tcfg.get("init_head", True):
+        skip += (HEAD_PATTERN,)
+
+    def copy(collection: str, ours):
+        theirs = {
+            param_path(p): v
+            for p, v in jax.tree_util.tree_flatten_with_path(tree.get(collection) or {})[0]
+        }
+
+        def pick(path, value):
+            name = param_path(path)
+            if _matches(name, skip):
+                return value
+            if name not in theirs or np.shape(theirs[name]) != value.shape:
+                found = np.shape(theirs[name]) if name in theirs else "missing"
+                raise PgxError(
+                    f"config.train.init_from: {collection}/{name} {value.shape} is {found} in "
+                    f"{source}; skip it with config.train.init_skip (or init_head=False)"
+                )
+            return jax.device_put(np.asarray(theirs[name], value.dtype), sharding)
+
+        return jax.tree_util.tree_map_with_path(pick, ours)
+
+    return state.replace(
+        params=copy("params", state.params),
+        batch_stats=copy("batch_stats", state.batch_stats)
+        if state.batch_stats
+        else state.batch_stats,
+    )
