@@ -116,7 +116,8 @@ def _check_labels(batch: dict, ids: np.ndarray | None, task: str, step: int) -> 
     """Raise PgxError naming the records of a training batch whose label cannot be learnt.
 
     NaN or infinite labels (unless weighted 0, as missing multi-label entries are) and, for
-    binary and multi-label tasks, labels outside [0, 1].
+    binary and multi-label tasks, labels outside [0, 1]. Single-process runs only; under several
+    processes a NaN label shows as a non-finite loss, which every process sees.
     """
     label = np.asarray(batch["label"])
     if not np.issubdtype(label.dtype, np.number):
@@ -259,7 +260,8 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
         while step < total_steps and not meta["stopped_early"]:
             local = next(batches)
             ids = local.pop("id", None)
-            _check_labels(local, ids, experiment.task, step + 1)
+            if jax.process_count() == 1:  # one process alone must not stop: the others hang
+                _check_labels(local, ids, experiment.task, step + 1)
             state, train_metrics = train_fn(state, parallel.to_global(local, mesh))
             step += 1
             pending.append((step, train_metrics, ids))
