@@ -90,7 +90,9 @@ def _handlers() -> dict[str, ocp.CheckpointHandler]:
 def _leaf_shapes(tree: Any) -> dict[str, tuple[int, ...]]:
     """Each array leaf's path ('params/conv/kernel') and shape."""
     flat, _ = jax.tree_util.tree_flatten_with_path(tree)
-    return {"/".join(_key_name(k) for k in path): tuple(leaf.shape) for path, leaf in flat}
+    return {
+        "/".join(map(_key_name, path)): tuple(getattr(leaf, "shape", ())) for path, leaf in flat
+    }
 
 
 def _key_name(key: Any) -> str:
