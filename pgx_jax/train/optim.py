@@ -6,7 +6,6 @@ run's directory) copies that run's parameters into a new state, all of them or, 
 `config.train.init_head=False` or `config.train.init_skip` (regexes), all but some.
 """
 
-import os
 import re
 from collections.abc import Sequence
 
@@ -117,9 +116,9 @@ def init_from(state, tcfg: ml_collections.ConfigDict, sharding=None):
     if not source:
         return state
     from pgx_jax.checkpoint import load_state_tree
+    from pgx_jax.train.restore import checkpoint_kind
 
-    kind = "best" if os.path.isdir(os.path.join(source, "checkpoints", "best")) else "latest"
-    _, tree = load_state_tree(source, kind)
+    _, tree = load_state_tree(source, checkpoint_kind(source))
     skip = tuple(tcfg.get("init_skip", ()) or ())
     if not tcfg.get("init_head", True):
         skip += (HEAD_PATTERN,)

@@ -50,11 +50,9 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
 
 def checkpoint_kind(workdir: str) -> str:
     """'best' if the run saved a best checkpoint, else 'latest'."""
-    best = Checkpoints(os.path.join(workdir, "checkpoints"))
-    try:
-        return "best" if best.latest_step("best") is not None else "latest"
-    finally:
-        best.close()
+    best = os.path.join(workdir, "checkpoints", "best")
+    steps = os.listdir(best) if os.path.isdir(best) else []
+    return "best" if any(name.isdigit() for name in steps) else "latest"
 
 
 def restore_run(workdir: str, kind: str | None = None) -> Run:
