@@ -5,17 +5,21 @@ import flax.linen as nn
 from pgx_jax.errors import PgxError
 from pgx_jax.models.cnnprom import CNNProm
 from pgx_jax.models.deepbind import DeepBind
+from pgx_jax.models.deepdbp import DeepDBP
 from pgx_jax.models.deepdta import DeepDTA
 from pgx_jax.models.enhancer_cnn import EnhancerCNN
+from pgx_jax.models.ideepe import IDeepE
 from pgx_jax.models.ensemble import Ensemble
 from pgx_jax.models.multitask import MultiTaskCNN
 from pgx_jax.models.textcnn import TextCNN
 
 MODELS: dict[str, type[nn.Module]] = {
     "deepbind": DeepBind,
+    "deepdbp": DeepDBP,
     "deepdta": DeepDTA,
     "cnnprom": CNNProm,
     "enhancer_cnn": EnhancerCNN,
+    "ideepe": IDeepE,
     "ensemble": Ensemble,
     "multitask_cnn": MultiTaskCNN,
     "textcnn": TextCNN,

@@ -1,0 +1,61 @@
+"""RNA-binding protein sites from CLIP data (iDeepE style): one-hot RNA in, probability out.
+
+Data set: `rbp24` (GraphProt's RBP-24 experiments, named by prefix in `config.data.experiment`).
+T and U both encode as U. `config.data.case` says what lower/upper case means: "ignore" (as
+iDeepE, the whole sequence is read alike) or "viewpoint" (a fifth channel marks the upper-case
+binding site, GraphProt's viewpoint). `config.data.length` 0 pads to the longest sequence.
+"""
+
+import functools
+
+import ml_collections
+import numpy as np
+
+from pgx_jax.data import alphabets
+from pgx_jax.data.builders import rbp24
+from pgx_jax.errors import PgxError
+from pgx_jax.experiment import Experiment
+from pgx_jax.models import create_model
+
+LOADERS = {"rbp24": rbp24.load}
+CASES = ("ignore", "viewpoint")
+
+
+def _text(values: np.ndarray) -> list[str]:
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+def encode_rna(records: dict, *, length: int, case: str) -> dict:
+    """Raw records to one-hot RNA [B, L, 4] (plus an upper-case channel for "viewpoint")."""
+    sequences = _text(records["sequence"])
+    x, mask = alphabets.one_hot(sequences, alphabets.RNA, length, names=_text(records["id"]))
+    if case == "viewpoint":
+        upper = np.zeros(mask.shape, np.float32)
+        for row, sequence in enumerate(sequences):
+            marks = np.frombuffer(sequence[:length].encode("ascii"), np.uint8)
+            upper[row, : len(marks)] = (marks >= ord("A")) & (marks <= ord("Z"))
+        x = np.concatenate([x, upper[..., None]], axis=-1)
+    return {"inputs": {"x": x, "mask": mask}, "label": np.asarray(records["label"], np.float32)}
+
+
+def longest(splits: dict) -> int:
+    """The longest sequence over all splits."""
+    return max(len(s) for source in splits.values() for s in _text(source.columns["sequence"]))
+
+
+def build(config: ml_collections.ConfigDict) -> Experiment:
+    data = config.data
+    if data.name not in LOADERS:
+        raise PgxError(
+            f"config.data.name: unknown RBP data set {data.name!r}; known: {sorted(LOADERS)}"
+        )
+    if data.case not in CASES:
+        raise PgxError(f"config.data.case: {data.case!r} is not one of {CASES}")
+    splits = LOADERS[data.name](data)
+    return Experiment(
+        model=create_model(**config.model),
+        task="binary",
+        splits=splits,
+        encode=functools.partial(encode_rna, length=data.length or longest(splits), case=data.case),
+        metrics=tuple(config.eval.metrics),
+    )

@@ -1,0 +1,151 @@
+"""TFDS builder for the DNA-binding protein benchmark: train on PDB1075, test on PDB186.
+
+FASTA headers are `>{PDB id}{chain}|{label}` with label 1 = DNA-binding, 2 = not (SOURCE.md).
+Some PDB1075 "protein" entries are nucleotide strings (only A/C/G/T/U); they are kept in the
+prepared files with `nucleotide=1` and left out at load time with a warning naming them.
+`exclude_similar` optionally drops training chains that share most of their 5-mers with a test
+chain, since 75 of the 186 test chains occur verbatim in PDB1075 (leakage; see docs/results.md).
+"""
+
+import dataclasses
+import os
+import warnings
+
+import ml_collections
+import numpy as np
+import tensorflow_datasets as tfds
+
+from pgx_jax.configs import data_directory, tfds_directory
+from pgx_jax.data.builders import prepare_splits
+from pgx_jax.data.builders._files import cache_name
+from pgx_jax.data.readers import read_fasta
+from pgx_jax.data.sources import InMemorySource
+from pgx_jax.data.splits import holdout
+from pgx_jax.errors import PgxError
+from pgx_jax.experiment import RecordSource
+
+FOLDER = "dbp_pdb1075_pdb186"
+FILES = {"train": "pdb1075.fasta", "test": "pdb186.fasta"}
+LABELS = {"1": 1, "2": 0}
+NUCLEOTIDES = set("ACGTUNacgtun")
+
+
+def read_labelled_fasta(path: str) -> list[dict]:
+    """Records {id, sequence, label, nucleotide} of a `>{id}|{1 or 2}` FASTA file."""
+    records = []
+    for index, record in enumerate(read_fasta(path), start=1):
+        name, sep, label = record.id.rpartition("|")
+        if not sep or label not in LABELS:
+            raise PgxError(
+                f"{path} record {index} ({record.id}): header must end in |1 or |2 (label)"
+            )
+        records.append(
+            {
+                "id": name,
+                "sequence": record.sequence,
+                "label": LABELS[label],
+                "nucleotide": int(set(record.sequence) <= NUCLEOTIDES),
+            }
+        )
+    return records
+
+
+@dataclasses.dataclass(eq=False)
+class DbpConfig(tfds.core.BuilderConfig):
+    directory: str = ""
+
+
+class DbpPdb(tfds.core.GeneratorBasedBuilder):
+    """PDB1075 (train) and PDB186 (test) protein chains, DNA-binding (1) or not (0)."""
+
+    VERSION = tfds.core.Version("1.0.0")
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        return tfds.core.DatasetInfo(
+            builder=self,
+            description=__doc__,
+            features=tfds.features.FeaturesDict(
+                {
+                    "id": tfds.features.Text(),
+                    "sequence": tfds.features.Text(),
+                    "label": tfds.features.Scalar(np.int64),
+                    "nucleotide": tfds.features.Scalar(np.int64),
+                }
+            ),
+        )
+
+    def _split_generators(self, dl_manager):
+        directory = self.builder_config.directory
+        return {
+            split: self._generate_examples(read_labelled_fasta(os.path.join(directory, name)))
+            for split, name in FILES.items()
+        }
+
+    def _generate_examples(self, records):
+        yield from enumerate(records)
+
+
+def _kmers(sequence: str, k: int = 5) -> set[str]:
+    return {sequence[i : i + k] for i in range(len(sequence) - k + 1)}
+
+
+def similar_to_any(train: list[str], test: list[str], threshold: float) -> np.ndarray:
+    """Which training sequences share at least `threshold` of the 5-mers of the shorter of
+    themselves and some test sequence (1.0 catches identical chains and exact fragments)."""
+    test_sets = [_kmers(s) for s in test]
+    flags = []
+    for sequence in train:
+        mine = _kmers(sequence)
+        flags.append(
+            any(len(mine & t) >= threshold * max(min(len(mine), len(t)), 1) for t in test_sets)
+        )
+    return np.array(flags, bool)
+
+
+def _text(values: np.ndarray) -> list[str]:
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:
+    """Train/validation (held out from PDB1075, stratified) and test (PDB186), without the
+    nucleotide entries and, if `cfg.exclude_similar` > 0, without training chains similar to
+    a test chain. Both removals are reported as warnings with counts."""
+    directory = data_directory(FOLDER, cfg.get("dir"))
+    paths = [os.path.join(directory, name) for name in FILES.values()]
+    builder = DbpPdb(
+        config=DbpConfig(name=cache_name("pdb1075_pdb186", paths), directory=directory),
+        data_dir=tfds_directory(cfg.get("tfds_dir")),
+    )
+    splits = prepare_splits(builder, list(FILES), in_memory=True)
+    columns = {}
+    for split, source in splits.items():
+        data = source.columns
+        nucleotide = data["nucleotide"].astype(bool)
+        if nucleotide.any():
+            names = ", ".join(_text(data["id"][nucleotide]))
+            warnings.warn(
+                f"{FILES[split]}: left out {int(nucleotide.sum())} of {len(nucleotide)} entries "
+                f"that are nucleotide strings, not proteins: {names}",
+                stacklevel=2,
+            )
+        columns[split] = {k: v[~nucleotide] for k, v in data.items()}
+    threshold = cfg.get("exclude_similar", 0.0)
+    if threshold > 0:
+        similar = similar_to_any(
+            _text(columns["train"]["sequence"]), _text(columns["test"]["sequence"]), threshold
+        )
+        warnings.warn(
+            f"{FILES['train']}: left out {int(similar.sum())} training chains sharing >= "
+            f"{threshold:.0%} of their 5-mers with a {FILES['test']} chain",
+            stacklevel=2,
+        )
+        columns["train"] = {k: v[~similar] for k, v in columns["train"].items()}
+    train = columns["train"]
+    keep, held = holdout(
+        len(train["label"]), cfg.get("validation_fraction", 0.1), cfg.get("seed", 0), train["label"]
+    )
+    return {
+        "train": InMemorySource({k: v[keep] for k, v in train.items()}),
+        "validation": InMemorySource({k: v[held] for k, v in train.items()}),
+        "test": InMemorySource(columns["test"]),
+    }

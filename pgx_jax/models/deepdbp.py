@@ -1,0 +1,60 @@
+"""DeepDBP-CNN-style classifier (Shadab et al. 2020): embedded protein tokens, convolution,
+global max pooling and a dense layer, telling DNA-binding proteins from others."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from pgx_jax.models.layers import (
+    EmbeddingConv,
+    OutputHead,
+    global_avg_pool,
+    global_max_pool,
+)
+
+
+class DeepDBP(nn.Module):
+    """Protein tokens [B, L] to a DNA-binding logit [B].
+
+    One `EmbeddingConv` per kernel size (motifs of several lengths), each rectified and
+    max-pooled over the real positions (`pooling="max_avg"` adds the mean, which carries
+    composition such as the lysine/arginine richness of DNA-binding surfaces), concatenated,
+    then dense, dropout and the output.
+    """
+
+    vocab_size: int = 22
+    embed_dim: int = 32
+    num_filters: int = 64
+    kernel_sizes: tuple[int, ...] = (3, 5, 9)
+    hidden: int = 64
+    pooling: str = "max_avg"
+    dropout_rate: float = 0.5
+    task: str = "binary"
+    num_outputs: int = 1
+    dtype: jnp.dtype | None = None
+
+    @nn.compact
+    def __call__(self, tokens: jax.Array, mask: jax.Array | None = None, train: bool = False):
+        if self.pooling not in ("max", "max_avg"):
+            raise ValueError(f"unknown pooling {self.pooling!r}; expected 'max' or 'max_avg'")
+        if mask is None:
+            mask = tokens > 0
+        features = []
+        for width in self.kernel_sizes:
+            h = EmbeddingConv(
+                self.vocab_size,
+                self.embed_dim,
+                self.num_filters,
+                width,
+                padding="SAME",
+                dtype=self.dtype,
+                name=f"conv{width}",
+            )(tokens, mask)
+            h = nn.relu(h)
+            features.append(global_max_pool(h, mask))
+            if self.pooling == "max_avg":
+                features.append(global_avg_pool(h, mask))
+        h = nn.Dropout(self.dropout_rate, deterministic=not train)(jnp.concatenate(features, -1))
+        h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
+        h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
+        return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
