@@ -83,3 +83,14 @@ def test_eval_batches_see_every_record_once_with_padding_weights():
     index = np.concatenate([b["inputs"]["index"] for b in batches])
     assert weight.sum() == 21
     np.testing.assert_array_equal(index[weight > 0], np.arange(21))
+
+
+def test_pre_encoded_batches_equal_encoded_on_the_fly():
+    source = _table(50)
+    lazy = pipeline.train_batches(source, _encode, 8, seed=5)
+    eager = pipeline.train_batches(source, _encode, 8, seed=5, pre_encode=True)
+    for _ in range(13):
+        a, b = next(lazy), next(eager)
+        np.testing.assert_array_equal(a["inputs"]["index"], b["inputs"]["index"])
+        np.testing.assert_array_equal(a["label"], b["label"])
+        np.testing.assert_array_equal(a["weight"], b["weight"])

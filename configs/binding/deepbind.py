@@ -33,6 +33,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.data.unknown = "uniform"
     config.data.batch_size = 256
     config.data.num_threads = 2
+    config.data.pre_encode = True
     config.data.tfds_dir = ""
 
     config.model = ml_collections.ConfigDict()
@@ -58,6 +59,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.train.eval_every_steps = 0
     config.train.log_every_steps = 20
     config.train.checkpoint_every_steps = 0
+    config.train.compute_dtype = "float32"
     config.train.early_stopping = ml_collections.ConfigDict()
     config.train.early_stopping.metric = "validation/auroc"
     config.train.early_stopping.mode = "max"

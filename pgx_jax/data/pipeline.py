@@ -4,6 +4,7 @@ Training batches form a random-access grain MapDataset, so the batch of any step
 reproduced: a resumed run starts at its step and sees exactly the batches it would have seen.
 """
 
+import functools
 from collections.abc import Callable, Iterator
 
 import grain
@@ -29,6 +30,21 @@ def _read(source: RecordSource, encode: Callable[[dict], dict], indices: np.ndar
     return batch
 
 
+def encode_all(
+    source: RecordSource, encode: Callable[[dict], dict], chunk: int = 8192
+) -> dict:
+    """Every record of `source` encoded, in order, as one dict of arrays (row-wise encodes)."""
+    parts = [
+        _read(source, encode, np.arange(i, min(i + chunk, len(source))))
+        for i in range(0, len(source), chunk)
+    ]
+    return jax.tree.map(lambda *xs: np.concatenate(xs), *parts)
+
+
+def _gather(encoded: dict, indices: np.ndarray) -> dict:
+    return jax.tree.map(lambda x: x[indices], encoded)
+
+
 def _process_rows(indices: np.ndarray) -> np.ndarray:
     """This process's contiguous block of a global batch of record indices."""
     size = -(-len(indices) // jax.process_count()) if len(indices) else 0
@@ -43,6 +59,7 @@ def train_batches(
     seed: int,
     start_step: int = 0,
     num_threads: int = 2,
+    pre_encode: bool = False,
 ) -> Iterator[dict]:
     """Endless local batches: reshuffled every epoch, this process's rows of each global batch.
 
@@ -51,10 +68,17 @@ def train_batches(
     row for row (dropout masks included).
     A batch keeps its records' "id" column (if the source has one) beside the encoded arrays;
     the training loop takes it out before the batch goes to the devices.
+    `pre_encode` encodes the whole split once up front, so a batch is one gather per array
+    (for data that fits in memory in encoded form, and an `encode` that works row by row).
     """
+    if pre_encode:
+        encoded = encode_all(source, encode)
+        read = functools.partial(_gather, encoded)
+    else:
+        read = functools.partial(_read, source, encode)
     ds = grain.MapDataset.range(len(source)).shuffle(seed=seed).repeat()
     ds = ds.batch(global_batch_size, drop_remainder=True).map(_process_rows)
-    ds = ds.map(lambda indices: _read(source, encode, indices))
+    ds = ds.map(read)
     ds = ds.slice(slice(start_step, None))
     options = grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=4 * num_threads)
     return iter(ds.to_iter_dataset(options))

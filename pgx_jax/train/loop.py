@@ -5,6 +5,7 @@ one, trains with periodic validation, early stopping and checkpointing, then eva
 best (or final) state on the test split and writes `results.json`.
 """
 
+import dataclasses
 import functools
 import json
 import os
@@ -12,6 +13,7 @@ import signal
 import time
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from tqdm import tqdm
@@ -154,9 +156,22 @@ def _improved(value: float, best: float | None, mode: str) -> bool:
     return value > best if mode == "max" else value < best
 
 
+def _with_compute_dtype(experiment: Experiment, dtype: str | None) -> Experiment:
+    """Mixed precision: the model computes in `dtype` (e.g. bfloat16); parameters, the loss
+    and the optimiser stay float32 (every module keeps float32 `param_dtype`, and the output
+    head casts its result to float32)."""
+    if not dtype or dtype == "float32":
+        return experiment
+    if "dtype" not in experiment.model.__dataclass_fields__:
+        name = type(experiment.model).__name__
+        raise PgxError(f"config.train.compute_dtype: model {name} has no dtype field")
+    return dataclasses.replace(experiment, model=experiment.model.clone(dtype=jnp.dtype(dtype)))
+
+
 def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str) -> dict:
     """Train `experiment` as `config.train` says; returns (and writes) the final results."""
     os.makedirs(workdir, exist_ok=True)
+    experiment = _with_compute_dtype(experiment, config.train.get("compute_dtype"))
     mesh = parallel.make_mesh(config.get("mesh"))
     tcfg = config.train
     batch_size = config.data.batch_size
@@ -214,6 +229,7 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
             config.seed,
             start_step,
             num_threads=config.data.get("num_threads", 2),
+            pre_encode=config.data.get("pre_encode", False),
         )
     validation = experiment.splits.get("validation")
 

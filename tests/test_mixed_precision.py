@@ -1,0 +1,39 @@
+"""bfloat16 compute with float32 parameters and loss, switched on by config alone."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+from conftest import read_json, run_pgx
+
+from pgx_jax.models.deepbind import DeepBind
+
+
+def test_bfloat16_model_keeps_float32_parameters_and_outputs():
+    model = DeepBind(dtype=jnp.bfloat16)
+    x = jnp.ones((2, 30, 4))
+    variables = model.init(jax.random.PRNGKey(0), x)
+    assert {p.dtype for p in jax.tree.leaves(variables)} == {jnp.dtype("float32")}
+    _, state = model.apply(variables, x, capture_intermediates=True, mutable=["intermediates"])
+    conv_out = state["intermediates"]["motif_conv"]["__call__"][0]
+    assert conv_out.dtype == jnp.bfloat16
+    assert model.apply(variables, x).dtype == jnp.float32
+
+
+@pytest.mark.slow
+def test_bfloat16_trains_to_the_same_quality(tmp_path):
+    auroc = {}
+    for dtype in ("float32", "bfloat16"):
+        workdir = str(tmp_path / dtype)
+        run_pgx(
+            [
+                "train",
+                "--config=configs/binding/deepbind.py",
+                "--config.data.num_examples=6000",
+                "--config.train.num_epochs=8",
+                f"--config.train.compute_dtype={dtype}",
+                f"--workdir={workdir}",
+            ]
+        )
+        auroc[dtype] = read_json(f"{workdir}/results.json")["test/auroc"]
+    assert auroc["float32"] > 0.85 and auroc["bfloat16"] > 0.85
+    assert abs(auroc["float32"] - auroc["bfloat16"]) < 0.03
