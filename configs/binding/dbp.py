@@ -23,7 +23,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.data = ml_collections.ConfigDict()
     config.data.name = "dbp"
     config.data.dir = ""
-    config.data.length = 800
+    config.data.length = 512
     config.data.exclude_similar = arg.exclude
     config.data.validation_fraction = 0.1
     config.data.seed = 0
@@ -50,7 +50,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer.grad_clip_norm = 1.0
 
     config.train = ml_collections.ConfigDict()
-    config.train.num_epochs = 60
+    config.train.num_epochs = 20
     config.train.num_steps = 0
     config.train.eval_every_steps = 0
     config.train.log_every_steps = 10
@@ -58,7 +58,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.train.early_stopping = ml_collections.ConfigDict()
     config.train.early_stopping.metric = "validation/auroc"
     config.train.early_stopping.mode = "max"
-    config.train.early_stopping.patience = 10
+    config.train.early_stopping.patience = 6
 
     config.eval = ml_collections.ConfigDict()
     config.eval.metrics = ("accuracy", "mcc", "auroc", "sensitivity", "specificity")

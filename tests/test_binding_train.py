@@ -1,0 +1,55 @@
+"""Training the binding experiments through `pgx train` on the shared data sets."""
+
+import math
+import os
+
+import pytest
+from conftest import read_json, run_pgx
+from test_binding_data import _needs
+
+from configs.binding import dbp, deepbind, rbp
+from pgx_jax.data.builders import chipseq, rbp24
+from pgx_jax.data.builders import dbp as dbp_data
+
+
+def test_rc_ablation_is_a_config_switch():
+    off, on = deepbind.get_config("tf=GABPA"), deepbind.get_config("tf=GABPA,rc")
+    assert (off.model.reverse_complement, on.model.reverse_complement) == (False, True)
+    assert off.data.name == "chipseq" and off.data.experiment == "GABPA"
+    assert deepbind.get_config("tf=GABPA,rcaug,rcavg").data.rc_augment
+    assert rbp.get_config("rbp=ALKBH5,branches=local").model.branches == ("local",)
+    assert dbp.get_config("seeds=3").protocol.choices == (0, 1, 2)
+
+
+@pytest.mark.slow
+def test_deepbind_learns_chipseq_gabpa(tmp_path):
+    """DeepBind (RC-shared filters) on GABPA's peaks vs shuffles beats 0.9 test AUROC."""
+    _needs(chipseq.FOLDER)
+    workdir = str(tmp_path / "gabpa")
+    run_pgx(
+        [
+            "train",
+            "--config=configs/binding/deepbind.py:tf=GABPA,rc",
+            "--config.train.num_epochs=5",
+            f"--workdir={workdir}",
+        ]
+    )
+    results = read_json(os.path.join(workdir, "results.json"))
+    assert results["test/auroc"] >= 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("config", "folder"),
+    [
+        ("configs/binding/rbp.py:rbp=ALKBH5", rbp24.FOLDER),
+        ("configs/binding/rbp.py:rbp=ALKBH5,case=viewpoint,branches=local", rbp24.FOLDER),
+        ("configs/binding/dbp.py:exclude=1.0", dbp_data.FOLDER),
+    ],
+)
+def test_few_steps_run_end_to_end(tmp_path, config, folder):
+    _needs(folder)
+    workdir = str(tmp_path / "run")
+    run_pgx(["train", f"--config={config}", "--config.train.num_steps=3", f"--workdir={workdir}"])
+    results = read_json(os.path.join(workdir, "results.json"))
+    assert results["train/steps"] == 3 and math.isfinite(results["test/auroc"])
