@@ -14,15 +14,16 @@ import time
 
 import numpy as np
 import pytest
-from conftest import REPO, read_json, run_pgx
+from conftest import REPO, read_json
 
+from pgx_jax import cli
 from pgx_jax.checkpoint import load_state_tree
 
 pytestmark = pytest.mark.slow
 
 ARGS = [
     "train",
-    "--config=configs/binding/deepbind.py",
+    f"--config={REPO}/configs/binding/deepbind.py",
     "--config.data.num_examples=2000",
     "--config.train.num_steps=120",
     "--config.train.eval_every_steps=20",
@@ -114,13 +115,13 @@ def _flatten(tree, prefix=""):
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> str:
-    """The uninterrupted run."""
+    """The uninterrupted run (in this process: runs that are not killed need no subprocess)."""
     workdir = str(tmp_path_factory.mktemp("reference") / "run")
-    run_pgx([*ARGS, f"--workdir={workdir}"])
+    assert cli.main([*ARGS, f"--workdir={workdir}"]) == 0
     return workdir
 
 
-def test_sigkill_at_every_point_resumes_bit_for_bit(reference, tmp_path):
+def test_sigkill_at_every_point_resumes_bit_for_bit(reference, tmp_path, capsys):
     workdir = str(tmp_path / "killed")
     aurocs = [
         (m["step"], m["validation/auroc"]) for m in _metrics(reference) if "validation/auroc" in m
@@ -137,7 +138,7 @@ def test_sigkill_at_every_point_resumes_bit_for_bit(reference, tmp_path):
     while process.poll() is None and time.time() < deadline:
         if any(m["step"] >= 30 for m in _metrics(workdir)):
             break
-        time.sleep(0.005)
+        time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=60) == -signal.SIGKILL
     first = _latest(workdir)
@@ -173,8 +174,8 @@ def test_sigkill_at_every_point_resumes_bit_for_bit(reference, tmp_path):
     assert _latest(workdir) == 120 and not os.path.exists(os.path.join(workdir, "results.json"))
 
     # 5. The same command once more finishes the run.
-    finished = run_pgx([*ARGS, f"--workdir={workdir}"])
-    assert "resuming from step 120" in finished.stdout
+    assert cli.main([*ARGS, f"--workdir={workdir}"]) == 0
+    assert "resuming from step 120" in capsys.readouterr().out
     assert _tmp_dirs(workdir) == []
     _assert_same_state(reference, workdir, "latest")
     _assert_same_state(reference, workdir, "best")
@@ -184,13 +185,13 @@ def test_sigkill_at_every_point_resumes_bit_for_bit(reference, tmp_path):
     )
 
 
-def test_resuming_with_another_model_config_is_one_clear_line(reference, tmp_path):
+def test_resuming_with_another_model_config_is_one_clear_line(reference, tmp_path, capsys):
     workdir = str(tmp_path / "changed")
     shutil.copytree(reference, workdir)
     os.remove(os.path.join(workdir, "results.json"))
-    result = run_pgx([*ARGS, "--config.model.num_filters=8", f"--workdir={workdir}"], check=False)
-    assert result.returncode == 1
-    error = result.stderr.strip().splitlines()[-1]
-    assert error.startswith("pgx train: error: checkpoint ") and "Traceback" not in result.stderr
+    assert cli.main([*ARGS, "--config.model.num_filters=8", f"--workdir={workdir}"]) == 1
+    stderr = capsys.readouterr().err
+    error = stderr.strip().splitlines()[-1]
+    assert error.startswith("pgx train: error: checkpoint ") and "Traceback" not in stderr
     assert "different model or optimizer config" in error
     assert re.search(r"params/\S+ has shape \(.*16.*\) there, \(.*8.*\) here", error), error
