@@ -52,7 +52,7 @@ def _encode(experiment, records: dict, lines: list[int], path: str) -> dict:
                 experiment.encode({k: v[i : i + 1] for k, v in records.items()})
             except PgxError as err:
                 raise PgxError(
-                    f"{path} line {lines[i]}: record {records['id'][i]!r}: {err}"
+                    f"{path} line {lines[i]}: record {str(records['id'][i])!r}: {err}"
                 ) from None
         raise
 
