@@ -98,3 +98,20 @@ def test_prediction_pictures(tmp_path, task, files):
     assert {os.path.basename(p) for p in written} == files
     for path in written:
         _decodes(path)
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.parquet"])
+def test_write_predictions(tmp_path, name):
+    import pandas as pd
+
+    from pgx_jax.commands.predict import write_predictions
+
+    path = str(tmp_path / name)
+    values = np.array([[0.1, 0.9], [0.25, 0.75]], np.float32)
+    write_predictions(["a", "b"], values, path)
+    frame = pd.read_csv(path) if name.endswith(".csv") else pd.read_parquet(path)
+    assert list(frame.columns) == ["id", "prediction_0", "prediction_1"]
+    assert frame["id"].tolist() == ["a", "b"]
+    np.testing.assert_array_equal(
+        frame[["prediction_0", "prediction_1"]].to_numpy(np.float32), values
+    )
