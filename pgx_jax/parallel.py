@@ -1,11 +1,14 @@
-"""Devices, meshes and shardings: data parallelism over a mesh with a named `data` axis.
+"""Devices, meshes and shardings: a mesh with named axes `data` and `model`.
 
-The batch is split along `data`; parameters and optimiser state are replicated. Under several
-processes (`jax.distributed`), each process reads its own rows of every global batch and
-`make_array_from_process_local_data` stitches them into one global array.
+The batch is split along `data`; parameters and optimiser state are replicated, except those
+the config's partitioning rules shard along `model` (wide dense layers, ensemble members).
+Under several processes (`jax.distributed`), each process reads its own rows of every global
+batch and `make_array_from_process_local_data` stitches them into one global array.
 """
 
 import os
+import re
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -18,6 +21,7 @@ from jax.sharding import PartitionSpec as P
 from pgx_jax.errors import PgxError
 
 DATA_AXIS = "data"
+MODEL_AXIS = "model"
 
 
 def initialize_distributed() -> None:
@@ -44,16 +48,53 @@ def initialize_distributed() -> None:
 
 
 def make_mesh(mesh_config: ml_collections.ConfigDict | None = None) -> Mesh:
-    """A mesh over every device; `mesh_config.data` is the data-axis size (-1: all devices)."""
+    """A mesh over every device with axes `data` and `model` (`mesh_config.data`, `.model`).
+
+    `data` -1 takes the devices `model` leaves (default: all devices on `data`). The `model`
+    axis shards the parameters that `mesh_config.rules` names (see `state_shardings`).
+    """
     devices = jax.devices()
-    size = len(devices) if mesh_config is None else int(mesh_config.get("data", -1))
-    if size == -1:
-        size = len(devices)
-    if size != len(devices):
-        raise PgxError(f"config.mesh.data={size} but {len(devices)} devices are visible")
+    model = int(mesh_config.get("model", 1)) if mesh_config is not None else 1
+    data = int(mesh_config.get("data", -1)) if mesh_config is not None else -1
+    if data == -1:
+        data = len(devices) // max(model, 1)
+    if data * model != len(devices):
+        raise PgxError(
+            f"config.mesh: data={data} x model={model} does not cover the {len(devices)} devices"
+        )
     return jax.make_mesh(
-        (size,), (DATA_AXIS,), devices=devices, axis_types=(jax.sharding.AxisType.Auto,)
+        (data, model),
+        (DATA_AXIS, MODEL_AXIS),
+        devices=devices,
+        axis_types=(jax.sharding.AxisType.Auto,) * 2,
     )
+
+
+def _path(path) -> str:
+    return "/".join(str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k)))) for k in path)
+
+
+def state_shardings(abstract_state: Any, mesh: Mesh, rules: Sequence[tuple[str, tuple]] = ()):
+    """Per-leaf shardings of a train state: the first rule whose regex matches a leaf's path
+    (`params/hidden/kernel`, `opt_state/0/mu/hidden/kernel`, ...) gives its PartitionSpec;
+    other leaves, and leaves whose dimensions do not divide over the named axes, replicate.
+
+    Rules look like `("hidden/kernel$", (None, "model"))`.
+    """
+    compiled = [(re.compile(pattern), tuple(spec)) for pattern, spec in rules]
+
+    def sharding(path, leaf) -> NamedSharding:
+        name = _path(path)
+        for pattern, spec in compiled:
+            if pattern.search(name) and len(spec) == len(leaf.shape):
+                fits = all(
+                    axis is None or dim % mesh.shape[axis] == 0
+                    for axis, dim in zip(spec, leaf.shape, strict=True)
+                )
+                return NamedSharding(mesh, P(*spec) if fits else P())
+        return NamedSharding(mesh, P())
+
+    return jax.tree_util.tree_map_with_path(sharding, abstract_state)
 
 
 def replicated(mesh: Mesh) -> NamedSharding:
@@ -61,7 +102,7 @@ def replicated(mesh: Mesh) -> NamedSharding:
 
 
 def data_sharded(mesh: Mesh) -> NamedSharding:
-    """Leading (batch) axis split over `data`, the rest whole."""
+    """Leading (batch) axis split over `data`, the rest whole (replicated over `model`)."""
     return NamedSharding(mesh, P(DATA_AXIS))
 
 

@@ -74,6 +74,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
     config.mesh = ml_collections.ConfigDict()
     config.mesh.data = -1
+    config.mesh.model = 1
+    config.mesh.rules = ()
     if arg.tf:
         _chipseq(config, arg)
     return config

@@ -189,20 +189,24 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
     example = next(pipeline.eval_batches(train_source, experiment.encode, batch_size))
     tx = make_optimizer(config.optimizer, total_steps)
     replicated = parallel.replicated(mesh)
-    state = jax.jit(
-        lambda inputs: create_train_state(experiment.model, tx, inputs, config.seed),
-        out_shardings=replicated,
-    )(example["inputs"])
-    state = init_from(state, tcfg, replicated)
+
+    def init(inputs):
+        return create_train_state(experiment.model, tx, inputs, config.seed)
+
+    state_sharding = parallel.state_shardings(
+        jax.eval_shape(init, example["inputs"]), mesh, config.get("mesh", {}).get("rules", ())
+    )
+    state = jax.jit(init, out_shardings=state_sharding)(example["inputs"])
+    state = init_from(state, tcfg)
     train_fn = jax.jit(
         functools.partial(steps.train_step, task=experiment.task),
-        in_shardings=(replicated, parallel.data_sharded(mesh)),
-        out_shardings=(replicated, replicated),
+        in_shardings=(state_sharding, parallel.data_sharded(mesh)),
+        out_shardings=(state_sharding, replicated),
         donate_argnums=0,
     )
     eval_fn = jax.jit(
         functools.partial(steps.eval_step, task=experiment.task),
-        in_shardings=(replicated, parallel.data_sharded(mesh)),
+        in_shardings=(state_sharding, parallel.data_sharded(mesh)),
         out_shardings=parallel.data_sharded(mesh),
     )
 

@@ -105,7 +105,7 @@ def _freeze_labels(params, patterns: Sequence[str]):
     )
 
 
-def init_from(state, tcfg: ml_collections.ConfigDict, sharding=None):
+def init_from(state, tcfg: ml_collections.ConfigDict):
     """`state` with parameters (and batch statistics) copied from run `tcfg.init_from`.
 
     Returns `state` unchanged when `init_from` is empty. Paths matching `tcfg.init_skip`, or
@@ -139,7 +139,7 @@ def init_from(state, tcfg: ml_collections.ConfigDict, sharding=None):
                     f"config.train.init_from: {collection}/{name} {value.shape} is {found} in "
                     f"{source}; skip it with config.train.init_skip (or init_head=False)"
                 )
-            return jax.device_put(np.asarray(theirs[name], value.dtype), sharding)
+            return jax.device_put(np.asarray(theirs[name], value.dtype), value.sharding)
 
         return jax.tree_util.tree_map_with_path(pick, ours)
 
