@@ -12,6 +12,7 @@ from pgx_jax.checkpoint import Checkpoints
 from pgx_jax.data import pipeline
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment, load_experiment_module
+from pgx_jax.train.loop import _with_compute_dtype
 from pgx_jax.train.optim import make_optimizer
 from pgx_jax.train.state import TrainState, create_train_state
 
@@ -59,6 +60,7 @@ def restore_run(workdir: str, kind: str | None = None) -> Run:
     """Rebuild the experiment of `workdir` and restore its `kind` (default best-or-latest)."""
     config = load_config(workdir)
     experiment = load_experiment_module(config.experiment).build(config)
+    experiment = _with_compute_dtype(experiment, config.train.get("compute_dtype"))
     split = experiment.splits["train"]
     example = next(pipeline.eval_batches(split, experiment.encode, config.data.batch_size))
     tx = make_optimizer(config.optimizer, 1)
