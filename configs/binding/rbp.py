@@ -51,7 +51,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer.grad_clip_norm = 1.0
 
     config.train = ml_collections.ConfigDict()
-    config.train.num_epochs = 10
+    config.train.num_epochs = 5
     config.train.num_steps = 0
     config.train.eval_every_steps = 0
     config.train.log_every_steps = 20
@@ -59,7 +59,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.train.early_stopping = ml_collections.ConfigDict()
     config.train.early_stopping.metric = "validation/auroc"
     config.train.early_stopping.mode = "max"
-    config.train.early_stopping.patience = 3
+    config.train.early_stopping.patience = 2
 
     config.eval = ml_collections.ConfigDict()
     config.eval.metrics = ("auroc", "auprc", "accuracy", "mcc")
