@@ -14,7 +14,7 @@ from pgx_jax.configs import parse_arg
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     arg = parse_arg(arg, layer=1, dedup=False, folds=5)
-    config = base_config(learning_rate=1e-3, num_epochs=30, batch_size=64)
+    config = base_config(learning_rate=1e-3, num_epochs=10, batch_size=64)
     config.data.name = "ienhancer"
     config.data.layer = arg.layer
     config.data.drop_test_duplicates = arg.dedup
@@ -28,7 +28,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.kernel_field = "kernel_size"
     config.model.member = ml_collections.ConfigDict()
     config.model.member.name = "enhancer_cnn"
-    config.model.member.num_filters = 32
+    config.model.member.num_filters = 16
     config.model.member.hidden = 32
     config.model.member.conv_dropout = 0.2
     config.model.member.dropout_rate = 0.5

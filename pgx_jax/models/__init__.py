@@ -8,8 +8,8 @@ from pgx_jax.models.deepbind import DeepBind
 from pgx_jax.models.deepdbp import DeepDBP
 from pgx_jax.models.deepdta import DeepDTA
 from pgx_jax.models.enhancer_cnn import EnhancerCNN
-from pgx_jax.models.ideepe import IDeepE
 from pgx_jax.models.ensemble import Ensemble
+from pgx_jax.models.ideepe import IDeepE
 from pgx_jax.models.multitask import MultiTaskCNN
 from pgx_jax.models.textcnn import TextCNN
 
