@@ -191,6 +191,7 @@ def test_registry_has_expected_names() -> None:
     expected = {
         "accuracy", "auroc", "auprc", "mcc", "sensitivity", "specificity", "precision", "f1",
         "mse", "rmse", "r2", "pearson", "spearman", "ci", "rm2",
+        "micro_precision", "micro_recall", "micro_f1",
     }  # fmt: skip
     assert set(METRICS) == expected
 
