@@ -87,3 +87,25 @@ def test_report_of_the_run(run):
     result = run_pgx(["report", f"--workdir={run}"])
     sources = assert_images_render(result.stdout.strip())
     assert {"training_curves.png", "roc.png", "pr.png", "confusion.png"} <= set(sources)
+
+
+ETS_FAMILY = ("GABP", "ELK", "ETS", "ETV", "ELF", "ERG", "FLI1", "FEV", "EHF", "SPI")
+
+
+def test_motifs_of_gabpa_chipseq_match_an_ets_factor(tmp_path):
+    """DeepBind on ENCODE GABPA ChIP-seq (400 steps): a top filter matches an ETS motif best."""
+    data = os.path.join(os.environ["PGX_DATA_DIR"], "deepbind_encode_chipseq")
+    if not os.path.isdir(data):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"shared data missing under CI: {data}")
+        pytest.skip(f"shared data missing: {data}")
+    workdir = str(tmp_path / "gabpa")
+    run_pgx(
+        ["train", "--config=configs/binding/deepbind.py:tf=GABPA",
+         "--config.train.num_steps=400", f"--workdir={workdir}"]
+    )  # fmt: skip
+    run_pgx(["motifs", f"--workdir={workdir}"])
+    with open(os.path.join(workdir, "motif_matches.tsv")) as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    best = [r["name"] for r in rows if r["match_rank"] == "1" and int(r["filter_rank"]) <= 4]
+    assert any(name.upper().startswith(ETS_FAMILY) for name in best), best
