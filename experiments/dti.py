@@ -25,13 +25,13 @@ def _protein_major(source: InMemorySource) -> InMemorySource:
 
 
 def drug_tokens(matrix: dti_matrix.DtiMatrix, data: ml_collections.ConfigDict, source: str):
-    """SMILES (RDKit-canonicalised if asked, always validated) as DeepDTA tokens."""
-    strings = [
+    """SMILES as DeepDTA tokens; RDKit parses every one (an unparsable SMILES is an error
+    naming the drug) and, with `data.canonicalize`, its canonical form is used."""
+    canonical = [
         smiles.canonical_smiles(s, name, source, data.get("isomeric", True))
         for name, s in zip(matrix.drug_ids, matrix.smiles, strict=True)
     ]
-    if not data.get("canonicalize", True):
-        strings = matrix.smiles
+    strings = canonical if data.get("canonicalize", True) else matrix.smiles
     return smiles.tokenize(
         strings, smiles.SMILES_CHARS, data.smiles_length, matrix.drug_ids, f"{source}: drug"
     )

@@ -195,3 +195,25 @@ def test_pair_batches_cover_each_epoch_and_resume(sampling):
         assert distinct <= 3  # about 7 pairs per protein: a batch of 10 spans 2 or 3 proteins
     else:
         assert distinct > 5
+
+
+def test_config_variants():
+    from configs.dti import deepdta
+
+    davis, kiba = deepdta.get_config("davis"), deepdta.get_config("kiba")
+    assert (davis.data.folder, davis.data.log_transform, davis.data.smiles_length) == (
+        "davis",
+        True,
+        85,
+    )
+    assert (davis.data.protein_length, davis.protocol.choices) == (1200, (0, 1, 2, 3, 4))
+    assert (kiba.data.folder, kiba.data.log_transform) == ("kiba", False)
+    assert (kiba.data.smiles_length, kiba.data.protein_length) == (100, 1000)
+    cold = deepdta.get_config("davis,split=cold_both,sampling=random,naive")
+    assert (cold.data.split, cold.data.sampling, cold.data.factorised) == (
+        "cold_both",
+        "random",
+        False,
+    )
+    with pytest.raises(PgxError, match="unknown split 'cold'"):
+        dti_matrix.split_pairs(None, "", "cold", 0)
