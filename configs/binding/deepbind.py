@@ -52,6 +52,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer.warmup_steps = 0
     config.optimizer.weight_decay = 0.0
     config.optimizer.grad_clip_norm = 1.0
+    config.optimizer.freeze = ()
 
     config.train = ml_collections.ConfigDict()
     config.train.num_epochs = 15
@@ -60,6 +61,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.train.log_every_steps = 20
     config.train.checkpoint_every_steps = 0
     config.train.compute_dtype = "float32"
+    config.train.init_from = ""
+    config.train.init_head = True
+    config.train.init_skip = ()
     config.train.early_stopping = ml_collections.ConfigDict()
     config.train.early_stopping.metric = "validation/auroc"
     config.train.early_stopping.mode = "max"
