@@ -23,7 +23,13 @@ def per_example_loss(task: str, outputs: jax.Array, labels: jax.Array) -> jax.Ar
 
 
 def weighted_loss(task: str, outputs: jax.Array, labels: jax.Array, weight: jax.Array) -> jax.Array:
-    """Mean loss over entries with non-zero weight (NaN labels under weight 0 are ignored)."""
+    """Mean loss over entries with non-zero weight.
+
+    Labels under weight 0 (missing multi-label entries, padding) are zeroed before the loss,
+    so a NaN placeholder there changes neither the loss nor its gradient.
+    """
+    label_weight = weight.reshape(weight.shape + (1,) * (labels.ndim - weight.ndim))
+    labels = jnp.where(label_weight > 0, labels, jnp.zeros_like(labels))
     losses = per_example_loss(task, outputs, labels)
     weight = jnp.broadcast_to(
         weight.reshape(weight.shape + (1,) * (losses.ndim - weight.ndim)), losses.shape
