@@ -34,19 +34,19 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model = ml_collections.ConfigDict()
     config.model.name = "deepdbp"
     config.model.vocab_size = vocab_size(PROTEIN)
-    config.model.embed_dim = 32
+    config.model.embed_dim = 16
     config.model.num_filters = 64
-    config.model.kernel_sizes = (3, 5, 9)
+    config.model.kernel_sizes = (3, 7, 15)
     config.model.hidden = 64
     config.model.pooling = "max_avg"
     config.model.dropout_rate = 0.5
 
     config.optimizer = ml_collections.ConfigDict()
-    config.optimizer.name = "adam"
+    config.optimizer.name = "adamw"
     config.optimizer.learning_rate = 3e-3
     config.optimizer.schedule = "cosine"
     config.optimizer.warmup_steps = 0
-    config.optimizer.weight_decay = 0.0
+    config.optimizer.weight_decay = 0.05
     config.optimizer.grad_clip_norm = 1.0
 
     config.train = ml_collections.ConfigDict()
@@ -56,8 +56,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.train.log_every_steps = 10
     config.train.checkpoint_every_steps = 0
     config.train.early_stopping = ml_collections.ConfigDict()
-    config.train.early_stopping.metric = "validation/auroc"
-    config.train.early_stopping.mode = "max"
+    config.train.early_stopping.metric = "validation/loss"
+    config.train.early_stopping.mode = "min"
     config.train.early_stopping.patience = 6
 
     config.eval = ml_collections.ConfigDict()
