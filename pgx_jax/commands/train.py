@@ -1,5 +1,6 @@
 """`pgx train --config CONFIG[:ARG] --workdir DIR [--config.field=value ...]`."""
 
+import glob
 import os
 import time
 
@@ -20,18 +21,25 @@ def _default_workdir(config_path: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """Build the experiment the config names and run its protocol; print the test metrics."""
+    """Build the experiment the config names, run its protocol, draw each run's pictures
+    (training curves, ROC/PR or scatter) into its workdir and print the test metrics."""
     flag_values, config = parse("train", argv, _define)
     workdir = flag_values.workdir or _default_workdir(flag_values["config"].config_filename)
 
+    import jax
+
     from pgx_jax import parallel
     from pgx_jax.experiment import load_experiment_module
+    from pgx_jax.interpret.report import make_pictures
     from pgx_jax.train import protocol
 
     parallel.initialize_distributed()
     load_experiment_module(config.experiment)
     print(f"workdir: {workdir}")
     results = protocol.run(config, workdir)
+    if jax.process_index() == 0:
+        for run_dir in [workdir, *sorted(glob.glob(os.path.join(workdir, "*=*")))]:
+            make_pictures(run_dir)
     for key in sorted(results):
         if key.startswith(("test/", "motif/")):
             value = results[key]
