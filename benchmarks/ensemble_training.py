@@ -31,6 +31,11 @@ from pgx_jax.train.optim import make_optimizer
 from pgx_jax.train.state import create_train_state
 
 
+def _arrays(batch: dict) -> dict:
+    """The batch without its record ids (which never go to the device)."""
+    return {k: v for k, v in batch.items() if k != "id"}
+
+
 def epoch_batches(experiment, batch_size: int) -> list[dict]:
     """One epoch of training batches, encoded and placed on the device."""
     source = experiment.splits["train"]

@@ -36,4 +36,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer.weight_decay = 1e-4
     config.optimizer.name = "adamw"
     config.train.early_stopping.metric = ""
+    if arg.layer == 2:  # a fifth of the steps per epoch of layer 1 and a subtler task
+        config.train.num_epochs = 30
+        config.optimizer.learning_rate = 3e-3
     return config
