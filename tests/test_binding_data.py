@@ -173,3 +173,17 @@ def test_strand_average_scores_both_strands_alike():
     forward = model.apply(variables, x, mask)
     reverse = model.apply(variables, x[:, ::-1, ::-1], mask[:, ::-1])
     np.testing.assert_allclose(forward, reverse, rtol=1e-5, atol=1e-6)
+
+
+def test_chipseq_test_negatives_are_dinucleotide_shuffles_of_test_peaks():
+    """Why training on dinucleotide shuffles matches the test set (docs/results.md)."""
+    directory = _needs(chipseq.FOLDER)
+    name = find_experiment(directory, "GABPA", chipseq.TEST_SUFFIX)
+    records = chipseq.read_seq_file(os.path.join(directory, name + chipseq.TEST_SUFFIX))
+
+    def key(sequence):
+        return tuple(sorted(dinucleotide_counts(sequence).items()))
+
+    peaks = {key(r["sequence"]) for r in records if r["label"] == 1}
+    negatives = [r["sequence"] for r in records if r["label"] == 0]
+    assert len(negatives) == 500 and all(key(s) in peaks for s in negatives)
