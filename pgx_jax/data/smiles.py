@@ -5,6 +5,7 @@ Token 0 is padding; characters take ids 1..K in DeepDTA's order (`CHARISOSMISET`
 outside the set raises PgxError naming the record, never a silent drop or an unknown token.
 """
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -58,3 +59,22 @@ def canonical_smiles(smiles: str, name: str, source: str, isomeric: bool = True)
     if mol is None:
         raise PgxError(f"{source}: drug {name!r}: RDKit cannot parse SMILES {smiles!r}")
     return Chem.MolToSmiles(mol, isomericSmiles=isomeric)
+
+
+def read_sdf_property(path: str, prop: str) -> tuple[list[str], np.ndarray]:
+    """Canonical SMILES and the float property `prop` of every molecule in an SDF file.
+
+    A record RDKit cannot read, or without `prop`, is a PgxError naming file and record.
+    """
+    if not os.path.exists(path):
+        raise PgxError(f"{path}: file not found")
+    RDLogger.DisableLog("rdApp.*")
+    strings, values = [], []
+    for record, mol in enumerate(Chem.SDMolSupplier(path), start=1):
+        if mol is None:
+            raise PgxError(f"{path}: record {record}: RDKit cannot read the molecule")
+        if not mol.HasProp(prop):
+            raise PgxError(f"{path}: record {record}: no property {prop!r}")
+        strings.append(Chem.MolToSmiles(mol))
+        values.append(float(mol.GetProp(prop)))
+    return strings, np.asarray(values, np.float32)

@@ -6,7 +6,7 @@ from pgx_jax.errors import PgxError
 from pgx_jax.models.cnnprom import CNNProm
 from pgx_jax.models.deepbind import DeepBind
 from pgx_jax.models.deepdbp import DeepDBP
-from pgx_jax.models.deepdta import DeepDTA
+from pgx_jax.models.deepdta import DeepDTA, SmilesCNN
 from pgx_jax.models.enhancer_cnn import EnhancerCNN
 from pgx_jax.models.ensemble import Ensemble
 from pgx_jax.models.ideepe import IDeepE
@@ -17,6 +17,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "deepbind": DeepBind,
     "deepdbp": DeepDBP,
     "deepdta": DeepDTA,
+    "smiles_cnn": SmilesCNN,
     "cnnprom": CNNProm,
     "enhancer_cnn": EnhancerCNN,
     "ideepe": IDeepE,

@@ -94,3 +94,32 @@ class DeepDTA(nn.Module):
             if i < len(self.hidden) - 1:
                 h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
         return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
+
+
+class SmilesCNN(nn.Module):
+    """DeepDTA's SMILES branch alone with a dense head: a 1-D CNN QSAR regressor."""
+
+    smiles_vocab: int = 65
+    embed_dim: int = 128
+    num_filters: int = 32
+    kernel_size: int = 4
+    hidden: tuple[int, ...] = (256, 128)
+    dropout_rate: float = 0.1
+    task: str = "regression"
+    num_outputs: int = 1
+    dtype: jnp.dtype | None = None
+
+    @nn.compact
+    def __call__(self, tokens: jax.Array, train: bool = False) -> jax.Array:
+        h = SequenceCNN(
+            self.smiles_vocab,
+            self.embed_dim,
+            self.num_filters,
+            self.kernel_size,
+            self.dtype,
+            name="smiles",
+        )(tokens)
+        for i, width in enumerate(self.hidden):
+            h = nn.relu(nn.Dense(width, dtype=self.dtype, name=f"dense{i}")(h))
+            h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
+        return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
