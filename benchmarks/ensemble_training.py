@@ -40,9 +40,8 @@ def epoch_batches(experiment, batch_size: int) -> list[dict]:
     """One epoch of training batches, encoded and placed on the device."""
     source = experiment.splits["train"]
     batches = pipeline.train_batches(source, experiment.encode, batch_size, seed=0)
-    return [
-        jax.device_put(next(batches)) for _ in range(pipeline.steps_per_epoch(source, batch_size))
-    ]
+    steps = pipeline.steps_per_epoch(source, batch_size)
+    return [jax.device_put(_arrays(next(batches))) for _ in range(steps)]
 
 
 def single_member_batches(batches: list[dict]) -> list[dict]:

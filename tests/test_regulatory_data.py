@@ -2,6 +2,7 @@
 CRLF and wrapped FASTA, the leaked test enhancers, folds, DeePromoter negatives, and the
 cross-validation protocol with a final independent-test run."""
 
+import functools
 import gzip
 import os
 
@@ -147,6 +148,24 @@ def test_human_tata_count_and_deepromoter_negatives():
     for positive, negative in zip(sequences[:50], negatives, strict=True):
         same = [positive[i : i + 15] == negative[i : i + 15] for i in range(0, 300, 15)]
         assert len(negative) == 300 and 12 <= sum(same) < 20
+
+
+def test_deepromoter_batches_are_a_pure_function_of_seed_and_step():
+    rng = np.random.default_rng(2)
+    positives = ["".join(rng.choice(list("ACGT"), 40)) for _ in range(30)]
+    encode = functools.partial(regulatory.encode_dna, length=40, member_axis=False)
+
+    def batch(seed, step):
+        batches = regulatory.deepromoter_batches(positives, encode, 8, seed, step, 20, 12)
+        return next(batches)
+
+    first, again, later = batch(0, 5), batch(0, 5), batch(0, 6)
+    np.testing.assert_array_equal(first["inputs"]["x"], again["inputs"]["x"])
+    assert first["label"].tolist() == [1] * 4 + [0] * 4
+    assert not np.array_equal(first["inputs"]["x"], later["inputs"]["x"])
+    stream = regulatory.deepromoter_batches(positives, encode, 8, 0, 5, 20, 12)
+    np.testing.assert_array_equal(next(stream)["inputs"]["x"], first["inputs"]["x"])
+    np.testing.assert_array_equal(next(stream)["inputs"]["x"], later["inputs"]["x"])
 
 
 def test_any_organism_laid_out_like_cnnprom_loads(tmp_path):

@@ -10,7 +10,8 @@ from pgx_jax.models.layers import ConvBlock, OneHotConv, OutputHead, global_max_
 
 class MultiTaskCNN(nn.Module):
     """Motif convolution, `depth - 1` further convolution blocks, global max pooling, a dense
-    layer and a multi-label head with `num_tasks` logits [B, T]."""
+    layer and a multi-label head with `num_tasks` logits [B, T]. `reverse_complement` scans
+    both strands with the same motif filters (accessibility does not depend on strand)."""
 
     num_tasks: int = 4
     num_filters: int = 64
@@ -19,12 +20,18 @@ class MultiTaskCNN(nn.Module):
     pool_size: int = 2
     hidden: int = 64
     dropout_rate: float = 0.3
+    reverse_complement: bool = True
     dtype: jnp.dtype | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array, mask: jax.Array | None = None, train: bool = False):
         h = OneHotConv(
-            self.num_filters, self.kernel_size, padding="SAME", dtype=self.dtype, name="motif_conv"
+            self.num_filters,
+            self.kernel_size,
+            padding="SAME",
+            reverse_complement=self.reverse_complement,
+            dtype=self.dtype,
+            name="motif_conv",
         )(x, mask)
         h = nn.relu(h)
         for _ in range(self.depth - 1):
