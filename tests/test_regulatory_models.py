@@ -138,11 +138,10 @@ def _fit(config, tmp_path) -> dict:
 
 @pytest.mark.slow
 def test_multitask_head_learns_every_planted_task(tmp_path):
-    config = accessibility.get_config("num_examples=3000")
-    config.train.num_epochs = 6
-    results = _fit(config, tmp_path)
+    # a task detected through one of its two motifs only would sit near AUROC 0.75
+    results = _fit(accessibility.get_config(), tmp_path)
     for task in range(len(accessibility.TASK_MOTIFS)):
-        assert results[f"test/auroc/task{task}"] > 0.9, results
+        assert results[f"test/auroc/task{task}"] > 0.85, results
 
 
 @pytest.mark.slow
