@@ -6,6 +6,7 @@ pgx train --config configs/ddi/textcnn.py:vectors=random   # random word vectors
 pgx train --config configs/ddi/textcnn.py:vectors=PATH     # a word2vec file (text or binary)
 pgx train --config configs/ddi/textcnn.py:nofilter         # keep every training pair
 pgx train --config configs/ddi/textcnn.py:seeds=1          # one run (seed 0) instead of three
+pgx train --config configs/ddi/textcnn.py:schedule=constant,epochs=6   # constant learning rate
 """
 
 import ml_collections
@@ -14,7 +15,9 @@ from pgx_jax.configs import parse_arg
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    arg = parse_arg(arg, mccnn=False, vectors="corpus", nofilter=False, seeds=3)
+    arg = parse_arg(
+        arg, mccnn=False, vectors="corpus", nofilter=False, seeds=3, epochs=5, schedule="cosine"
+    )
     config = ml_collections.ConfigDict()
     config.experiment = "ddi"
     config.seed = 0
@@ -62,13 +65,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer = ml_collections.ConfigDict()
     config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
+    config.optimizer.schedule = arg.schedule
     config.optimizer.warmup_steps = 0
     config.optimizer.weight_decay = 0.0
     config.optimizer.grad_clip_norm = 5.0
 
     config.train = ml_collections.ConfigDict()
-    config.train.num_epochs = 5
+    config.train.num_epochs = arg.epochs
     config.train.num_steps = 0
     config.train.eval_every_steps = 0
     config.train.log_every_steps = 50
