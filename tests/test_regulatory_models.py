@@ -89,6 +89,8 @@ def test_members_learn_independently_in_one_jitted_step():
 
         return jax.grad(loss)(params)["kernel_size7"]
 
+    member_gradient = jax.jit(member_gradient)
+
     variables = model.init(jax.random.PRNGKey(0), x, None, train=False)
     before = member_gradient(variables["params"], variables["batch_stats"])
     shifted = jax.tree.map(lambda a: a.at[0].add(0.5), variables["params"])
