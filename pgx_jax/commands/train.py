@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
         for run_dir in [workdir, *sorted(glob.glob(os.path.join(workdir, "*=*")))]:
             make_pictures(run_dir)
     for key in sorted(results):
-        if key.startswith(("test/", "motif/")):
+        if key.startswith(("test/", "final/", "motif/")):
             value = results[key]
             print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
     return 0
