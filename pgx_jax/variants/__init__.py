@@ -1,0 +1,1 @@
+"""Variant effects: reference and alternative windows, and scoring them with trained models."""
