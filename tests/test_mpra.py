@@ -112,8 +112,8 @@ def test_write_vcf(directory, variants, elements, tmp_path):
         assert pos >= previous.get(chrom, 0)  # sorted within a contig
         previous[chrom] = pos
         assert sequence[pos - 1 : pos - 1 + len(ref)] == ref
-        if len(ref) == 2:  # anchored deletion: ALT is the anchor base
-            assert alt == (ref[0] if pos > 1 else ref[1])
+        if len(ref) == 2:  # anchored deletion: ALT is the anchor base (after it at POS 1)
+            assert alt == ref[0] or (pos == 1 and alt == ref[1])
         else:
             assert len(ref) == len(alt) == 1 and ref != alt
     row = variants["id"].tolist().index("F9:138612669T>A")
