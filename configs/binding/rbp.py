@@ -10,26 +10,29 @@ channel marking the upper-case binding site; `branches=global` or `local` keeps 
 
 import ml_collections
 
+from configs.base import base_config
 from pgx_jax.configs import parse_arg
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     arg = parse_arg(arg, rbp="PARCLIP_PUM2", case="ignore", branches="global+local")
-    config = ml_collections.ConfigDict()
-    config.experiment = "rbp"
-    config.seed = 0
-
-    config.data = ml_collections.ConfigDict()
-    config.data.name = "rbp24"
-    config.data.experiment = arg.rbp
-    config.data.dir = ""
-    config.data.case = arg.case
-    config.data.length = 0
-    config.data.validation_fraction = 0.1
-    config.data.seed = 0
-    config.data.batch_size = 128
-    config.data.num_threads = 2
-    config.data.tfds_dir = ""
+    config = base_config(
+        "rbp",
+        batch_size=128,
+        learning_rate=3e-3,
+        num_epochs=5,
+        metrics=("auroc", "auprc", "accuracy", "mcc"),
+        early_stopping="validation/auroc",
+        patience=2,
+    )
+    data = config.data
+    data.name = "rbp24"
+    data.experiment = arg.rbp
+    data.dir = ""
+    data.case = arg.case
+    data.length = 0
+    data.validation_fraction = 0.1
+    data.seed = 0
 
     config.model = ml_collections.ConfigDict()
     config.model.name = "ideepe"
@@ -42,32 +45,4 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.window_stride = 81
     config.model.branches = tuple(arg.branches.split("+"))
 
-    config.optimizer = ml_collections.ConfigDict()
-    config.optimizer.name = "adam"
-    config.optimizer.learning_rate = 3e-3
-    config.optimizer.schedule = "cosine"
-    config.optimizer.warmup_steps = 0
-    config.optimizer.weight_decay = 0.0
-    config.optimizer.grad_clip_norm = 1.0
-
-    config.train = ml_collections.ConfigDict()
-    config.train.num_epochs = 5
-    config.train.num_steps = 0
-    config.train.eval_every_steps = 0
-    config.train.log_every_steps = 20
-    config.train.checkpoint_every_steps = 0
-    config.train.early_stopping = ml_collections.ConfigDict()
-    config.train.early_stopping.metric = "validation/auroc"
-    config.train.early_stopping.mode = "max"
-    config.train.early_stopping.patience = 2
-
-    config.eval = ml_collections.ConfigDict()
-    config.eval.metrics = ("auroc", "auprc", "accuracy", "mcc")
-
-    config.protocol = ml_collections.ConfigDict()
-    config.protocol.field = ""
-    config.protocol.choices = ()
-
-    config.mesh = ml_collections.ConfigDict()
-    config.mesh.data = -1
     return config

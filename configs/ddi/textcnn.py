@@ -11,6 +11,7 @@ pgx train --config configs/ddi/textcnn.py:schedule=constant,epochs=6   # constan
 
 import ml_collections
 
+from configs.base import base_config
 from pgx_jax.configs import parse_arg
 
 
@@ -18,25 +19,32 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     arg = parse_arg(
         arg, mccnn=False, vectors="corpus", nofilter=False, seeds=3, epochs=5, schedule="cosine"
     )
-    config = ml_collections.ConfigDict()
-    config.experiment = "ddi"
-    config.seed = 0
-
-    config.data = ml_collections.ConfigDict()
-    config.data.name = "ddi2013"
-    config.data.dir = ""
-    config.data.untyped = "drop"  # the one ddi="true" training pair without a type
-    config.data.lowercase = True
-    config.data.numbers = True
-    config.data.filter_negatives = not arg.nofilter
-    config.data.validation_fraction = 0.1
-    config.data.validation_seed = 0
-    config.data.min_count = 1
-    config.data.max_length = 160
-    config.data.bucket = 32
-    config.data.batch_size = 64
-    config.data.num_threads = 2
-    config.data.tfds_dir = ""
+    config = base_config(
+        "ddi",
+        batch_size=64,
+        learning_rate=1e-3,
+        num_epochs=arg.epochs,
+        metrics=("micro_precision", "micro_recall", "micro_f1", "accuracy"),
+        early_stopping="validation/micro_f1",
+        patience=2,
+    )
+    config.optimizer.schedule = arg.schedule
+    config.optimizer.grad_clip_norm = 5.0
+    config.train.log_every_steps = 50
+    config.protocol.field = "seed" if arg.seeds > 1 else ""
+    config.protocol.choices = tuple(range(arg.seeds))
+    data = config.data
+    data.name = "ddi2013"
+    data.dir = ""
+    data.untyped = "drop"  # the one ddi="true" training pair without a type
+    data.lowercase = True
+    data.numbers = True
+    data.filter_negatives = not arg.nofilter
+    data.validation_fraction = 0.1
+    data.validation_seed = 0
+    data.min_count = 1
+    data.max_length = 160
+    data.bucket = 32
 
     vectors = arg.vectors if arg.vectors in ("corpus", "random") else f"file:{arg.vectors}"
     config.words = ml_collections.ConfigDict()
@@ -62,32 +70,4 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.task = "multiclass"
     config.model.num_outputs = 5
 
-    config.optimizer = ml_collections.ConfigDict()
-    config.optimizer.name = "adam"
-    config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = arg.schedule
-    config.optimizer.warmup_steps = 0
-    config.optimizer.weight_decay = 0.0
-    config.optimizer.grad_clip_norm = 5.0
-
-    config.train = ml_collections.ConfigDict()
-    config.train.num_epochs = arg.epochs
-    config.train.num_steps = 0
-    config.train.eval_every_steps = 0
-    config.train.log_every_steps = 50
-    config.train.checkpoint_every_steps = 0
-    config.train.early_stopping = ml_collections.ConfigDict()
-    config.train.early_stopping.metric = "validation/micro_f1"
-    config.train.early_stopping.mode = "max"
-    config.train.early_stopping.patience = 2
-
-    config.eval = ml_collections.ConfigDict()
-    config.eval.metrics = ("micro_precision", "micro_recall", "micro_f1", "accuracy")
-
-    config.protocol = ml_collections.ConfigDict()
-    config.protocol.field = "seed" if arg.seeds > 1 else ""
-    config.protocol.choices = tuple(range(arg.seeds))
-
-    config.mesh = ml_collections.ConfigDict()
-    config.mesh.data = -1
     return config

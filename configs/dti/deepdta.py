@@ -13,6 +13,7 @@ dropout 0.1, Adam 1e-3, batch 256, 100 epochs, MSE loss; Davis 85 SMILES charact
 
 import ml_collections
 
+from configs.base import base_config
 from pgx_jax.configs import parse_arg
 from pgx_jax.data import smiles
 
@@ -22,25 +23,33 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         arg, davis=False, kiba=False, split="setting1", sampling="block", naive=False, epochs=100
     )
     kiba = arg.kiba and not arg.davis
-    config = ml_collections.ConfigDict()
-    config.experiment = "dti"
-    config.seed = 0
-
-    config.data = ml_collections.ConfigDict()
-    config.data.folder = "kiba" if kiba else "davis"
-    config.data.dir = ""
-    config.data.log_transform = not kiba
-    config.data.smiles_length = 100 if kiba else 85
-    config.data.protein_length = 1000 if kiba else 1200
-    config.data.canonicalize = True
-    config.data.isomeric = True
-    config.data.split = arg.split
-    config.data.split_seed = 0
-    config.data.fold = 0
-    config.data.sampling = arg.sampling
-    config.data.factorised = not arg.naive
-    config.data.bucket = 8
-    config.data.batch_size = 256
+    config = base_config(
+        "dti",
+        batch_size=256,
+        learning_rate=1e-3,
+        num_epochs=arg.epochs,
+        metrics=("ci", "mse", "rm2", "pearson"),
+    )
+    config.optimizer.schedule = "constant"
+    config.optimizer.grad_clip_norm = 0.0
+    config.train.eval_every_steps = 780  # 10 epochs of Davis setting 1 (78 steps each)
+    config.train.log_every_steps = 50
+    config.protocol.field = "data.fold"
+    config.protocol.choices = (0, 1, 2, 3, 4)
+    data = config.data
+    data.folder = "kiba" if kiba else "davis"
+    data.dir = ""
+    data.log_transform = not kiba
+    data.smiles_length = 100 if kiba else 85
+    data.protein_length = 1000 if kiba else 1200
+    data.canonicalize = True
+    data.isomeric = True
+    data.split = arg.split
+    data.split_seed = 0
+    data.fold = 0
+    data.sampling = arg.sampling
+    data.factorised = not arg.naive
+    data.bucket = 8
 
     config.model = ml_collections.ConfigDict()
     config.model.name = "deepdta"
@@ -53,32 +62,4 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.hidden = (1024, 1024, 512)
     config.model.dropout_rate = 0.1
 
-    config.optimizer = ml_collections.ConfigDict()
-    config.optimizer.name = "adam"
-    config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "constant"
-    config.optimizer.warmup_steps = 0
-    config.optimizer.weight_decay = 0.0
-    config.optimizer.grad_clip_norm = 0.0
-
-    config.train = ml_collections.ConfigDict()
-    config.train.num_epochs = arg.epochs
-    config.train.num_steps = 0
-    config.train.eval_every_steps = 780  # 10 epochs of Davis setting 1 (78 steps each)
-    config.train.log_every_steps = 50
-    config.train.checkpoint_every_steps = 0
-    config.train.early_stopping = ml_collections.ConfigDict()
-    config.train.early_stopping.metric = ""
-    config.train.early_stopping.mode = "max"
-    config.train.early_stopping.patience = 0
-
-    config.eval = ml_collections.ConfigDict()
-    config.eval.metrics = ("ci", "mse", "rm2", "pearson")
-
-    config.protocol = ml_collections.ConfigDict()
-    config.protocol.field = "data.fold"
-    config.protocol.choices = (0, 1, 2, 3, 4)
-
-    config.mesh = ml_collections.ConfigDict()
-    config.mesh.data = -1
     return config

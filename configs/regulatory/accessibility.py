@@ -6,7 +6,7 @@ pgx train --config configs/regulatory/accessibility.py
 
 import ml_collections
 
-from configs.regulatory.common import base_config
+from configs.regulatory.common import regulatory_config
 from pgx_jax.configs import parse_arg
 
 TASK_MOTIFS = (
@@ -19,7 +19,7 @@ TASK_MOTIFS = (
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     arg = parse_arg(arg, num_examples=8000, missing=0.2)
-    config = base_config(learning_rate=3e-3, num_epochs=12, batch_size=64)
+    config = regulatory_config(learning_rate=3e-3, num_epochs=12, batch_size=64)
     config.data.name = "planted_tasks"
     config.data.task_motifs = TASK_MOTIFS
     config.data.num_examples = arg.num_examples

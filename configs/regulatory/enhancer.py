@@ -8,13 +8,13 @@ pgx train --config configs/regulatory/enhancer.py:layer=2,dedup   # without the 
 
 import ml_collections
 
-from configs.regulatory.common import base_config, cross_validation
+from configs.regulatory.common import cross_validation, regulatory_config
 from pgx_jax.configs import parse_arg
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     arg = parse_arg(arg, layer=1, dedup=False, folds=5)
-    config = base_config(learning_rate=1e-3, num_epochs=10, batch_size=64)
+    config = regulatory_config(learning_rate=1e-3, num_epochs=10, batch_size=64)
     config.data.name = "ienhancer"
     config.data.layer = arg.layer
     config.data.drop_test_duplicates = arg.dedup

@@ -9,13 +9,13 @@ pgx train --config configs/regulatory/promoter.py:organism=human_deepromoter  # 
 
 import ml_collections
 
-from configs.regulatory.common import base_config, cross_validation
+from configs.regulatory.common import cross_validation, regulatory_config
 from pgx_jax.configs import parse_arg
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     arg = parse_arg(arg, organism="Ecoli", kind="prom", folds=5, epochs=20)
-    config = base_config(learning_rate=1e-3, num_epochs=arg.epochs, batch_size=64)
+    config = regulatory_config(learning_rate=1e-3, num_epochs=arg.epochs, batch_size=64)
     config.data.name = "promoters"
     config.data.organism = arg.organism
     config.data.kind = arg.kind
