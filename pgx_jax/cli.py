@@ -14,6 +14,8 @@ COMMANDS = {
     "motifs": "first-layer filters of a run as MEME motifs, logos and JASPAR matches",
     "report": "pictures of a finished run and one HTML page with config, results, pictures",
     "predict": "a run's predictions for the sequences of a FASTA file, as CSV",
+    "score-variants": "effect of VCF variants on a run's output (ref/alt windows), as TSV",
+    "mutagenesis": "in-silico mutagenesis map, gradient x input and integrated gradients",
 }
 USAGE = "usage: pgx <command> [flags]\n\ncommands:\n" + "\n".join(
     f"  {name:<15} {text}" for name, text in COMMANDS.items()

@@ -1,0 +1,293 @@
+"""Score VCF variants with a trained sequence model: reference and alternative windows centred on
+each ALT allele, scored in fixed-size jitted batches.
+
+Every ALT of every record gets a row with a status: `scored`; `ref_mismatch` (REF is not what
+the FASTA holds there); `unknown_contig`; `insertion` (ALT longer than REF: not scored);
+`symbolic` (`<DEL>`, `*`, breakends); `same_allele`. Rows not scored keep empty scores, so
+nothing is dropped silently. Deletions of any length and substitutions are scored.
+
+Strands: the run's own model scores a window as training evaluation did (with
+`data.rc_average` that is the mean logit of both strands; an RC-shared model is
+strand-symmetric by construction). `average_strands=True` averages both strands' outputs for
+any nucleotide model.
+"""
+
+import dataclasses
+import math
+import re
+
+import numpy as np
+
+from pgx_jax.errors import PgxError
+from pgx_jax.variants.vcf import Reference, VcfRecord
+from pgx_jax.variants.windows import normalize, ref_matches, variant_windows
+
+SCORED = "scored"
+PROBLEMS = ("ref_mismatch", "unknown_contig")
+"""Statuses that mean the VCF and the FASTA disagree (`--strict` makes them an error)."""
+_BASES = re.compile(r"^[ACGTNacgtn]+$")
+
+
+@dataclasses.dataclass
+class AlleleRow:
+    """One ALT allele of a VCF record, its status, and (once scored) its windows' outputs."""
+
+    record: VcfRecord
+    alt: str
+    status: str
+    detail: str = ""
+    windows: tuple[str, str] | None = None
+    ref_score: np.ndarray | None = None
+    alt_score: np.ndarray | None = None
+    log_odds_change: np.ndarray | None = None
+
+
+def plan(records: list[VcfRecord], reference: Reference, length: int) -> list[AlleleRow]:
+    """One row per ALT allele: its status and, when it can be scored, its (ref, alt) windows."""
+    rows = []
+    for record in records:
+        fetch = reference.fetch(record.chrom)
+        for alt in record.alts:
+            rows.append(_plan_allele(record, alt, fetch, length))
+    return rows
+
+
+def _plan_allele(record: VcfRecord, alt: str, fetch, length: int) -> AlleleRow:
+    if fetch is None:
+        return AlleleRow(record, alt, "unknown_contig", f"contig {record.chrom!r} not in FASTA")
+    if not _BASES.match(alt) and alt != "-":
+        return AlleleRow(record, alt, "symbolic", f"ALT {alt!r} is not a base sequence")
+    if not _BASES.match(record.ref):
+        return AlleleRow(record, alt, "symbolic", f"REF {record.ref!r} is not a base sequence")
+    found = ref_matches(fetch, record.pos - 1, record.ref)
+    if found is not None:
+        return AlleleRow(
+            record, alt, "ref_mismatch", f"REF {record.ref!r} but the FASTA has {found!r}"
+        )
+    if len(alt.strip("-")) > len(record.ref):
+        return AlleleRow(record, alt, "insertion", "insertions are not scored")
+    try:
+        pos0, ref, alt_bases = normalize(record.pos - 1, record.ref, alt)
+    except PgxError as err:
+        return AlleleRow(record, alt, "same_allele", str(err))
+    windows = variant_windows(fetch, pos0, ref, alt_bases, length)
+    return AlleleRow(record, alt, SCORED, windows=windows)
+
+
+def window_scorer(run, batch_size: int, average_strands: bool = False):
+    """`score(windows) -> outputs [N, ...]`: the model's raw outputs (logits for classification)
+    of DNA windows, encoded by the run's experiment and applied in jitted batches of
+    `batch_size` (the last batch padded)."""
+    import jax
+
+    from pgx_jax.commands.predict import _pad
+    from pgx_jax.data.alphabets import reverse_complement_one_hot
+
+    experiment, model = run.experiment, run.experiment.model
+    source = experiment.splits["train"]
+    label = np.asarray(source[0]["label"]) if len(source) else np.zeros((), np.float32)
+
+    def outputs(variables, inputs):
+        raw = model.apply(variables, **inputs, train=False)
+        if not average_strands:
+            return raw
+        flipped = dict(inputs, x=reverse_complement_one_hot(inputs["x"]))
+        if inputs.get("mask") is not None:
+            flipped["mask"] = inputs["mask"][..., ::-1]
+        return (raw + model.apply(variables, **flipped, train=False)) / 2
+
+    apply = jax.jit(outputs)
+
+    def score(windows: list[str], ids: list[str], bar=None) -> np.ndarray:
+        results = []
+        for start in range(0, len(windows), batch_size):
+            chunk = windows[start : start + batch_size]
+            encoded = experiment.encode(
+                {
+                    "id": np.array(ids[start : start + batch_size]),
+                    "sequence": np.array(chunk),
+                    "label": np.zeros((len(chunk), *label.shape), label.dtype),
+                }
+            )
+            inputs = encoded["inputs"]
+            if average_strands and np.asarray(inputs.get("x", np.zeros(0))).shape[-1:] != (4,):
+                raise PgxError(
+                    f"{run.workdir}: --average_strands needs one-hot DNA inputs 'x' [B, L, 4]"
+                )
+            results.append(np.asarray(apply(run.variables, _pad(inputs, batch_size)))[: len(chunk)])
+            if bar is not None:
+                bar.update(len(chunk))
+        return np.concatenate(results) if results else np.zeros((0,), np.float32)
+
+    return score
+
+
+def link_numpy(task: str, outputs: np.ndarray) -> np.ndarray:
+    """`pgx_jax.train.losses.link` in float64 numpy: probabilities or values."""
+    outputs = np.asarray(outputs, np.float64)
+    if task in ("binary", "multilabel"):
+        return 1.0 / (1.0 + np.exp(-outputs))
+    if task == "multiclass":
+        shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
+    return outputs
+
+
+def log_odds(task: str, outputs: np.ndarray) -> np.ndarray | None:
+    """logit(p) of each output's probability (None for regression); exact for sigmoid tasks,
+    where it is the logit itself."""
+    outputs = np.asarray(outputs, np.float64)
+    if task in ("binary", "multilabel"):
+        return outputs
+    if task == "multiclass":
+        p = np.clip(link_numpy(task, outputs), 1e-12, 1 - 1e-12)
+        return np.log(p) - np.log1p(-p)
+    return None
+
+
+def model_input_length(run, window: int = 0) -> int:
+    """The window length: `window` if given, else the run's `config.data.length`."""
+    length = window or int(run.config.data.get("length", 0) or 0)
+    if length <= 0:
+        raise PgxError(
+            f"{run.workdir}: the run has no fixed input length (config.data.length); give --window"
+        )
+    return length
+
+
+def score_rows(
+    run,
+    rows: list[AlleleRow],
+    batch_size: int,
+    average_strands: bool = False,
+    progress: bool = True,
+) -> list[AlleleRow]:
+    """Fill ref/alt scores (probabilities or values) and log-odds change of the scored rows."""
+    from tqdm import tqdm
+
+    scored = [row for row in rows if row.status == SCORED]
+    windows = [w for row in scored for w in row.windows]
+    ids = [
+        f"{row.record.chrom}:{row.record.pos}:{row.record.ref}>{row.alt}:{side}"
+        for row in scored
+        for side in ("ref", "alt")
+    ]
+    score = window_scorer(run, batch_size, average_strands)
+    with tqdm(
+        total=len(windows), desc="score-variants", unit="window", disable=not progress
+    ) as bar:
+        outputs = score(windows, ids, bar)
+    task = run.experiment.task
+    predictions = link_numpy(task, outputs)
+    odds = log_odds(task, outputs)
+    for i, row in enumerate(scored):
+        row.ref_score, row.alt_score = predictions[2 * i], predictions[2 * i + 1]
+        if odds is not None:
+            row.log_odds_change = odds[2 * i + 1] - odds[2 * i]
+    return rows
+
+
+def column_names(rows: list[AlleleRow], task: str) -> tuple[list[str], int | None]:
+    """Score column names and the number of outputs per window (None: one scalar)."""
+    sample = next((row.ref_score for row in rows if row.ref_score is not None), None)
+    width = None if sample is None or np.ndim(sample) == 0 else int(np.size(sample))
+    stems = ["ref_score", "alt_score", "diff"] + (
+        ["log_odds_change"] if task != "regression" else []
+    )
+    if width is None:
+        return stems, None
+    return [f"{stem}_{k}" for k in range(width) for stem in stems], width
+
+
+def row_values(row: AlleleRow, width: int | None, with_log_odds: bool) -> list[float | None]:
+    """The score columns of a row in `column_names` order; None where not scored."""
+    per_output = (width or 1) * (4 if with_log_odds else 3)
+    if row.ref_score is None:
+        return [None] * per_output
+    ref, alt = np.atleast_1d(row.ref_score), np.atleast_1d(row.alt_score)
+    odds = np.atleast_1d(row.log_odds_change) if with_log_odds else None
+    values = []
+    for k in range(len(ref)):
+        values += [float(ref[k]), float(alt[k]), float(alt[k] - ref[k])]
+        if with_log_odds:
+            values.append(float(odds[k]))
+    return values
+
+
+def _format(value: float | None) -> str:
+    return "" if value is None or not math.isfinite(value) else f"{value:.6g}"
+
+
+def write_tsv(rows: list[AlleleRow], task: str, path: str) -> None:
+    """chrom, pos, id, ref, alt, the score columns, status and detail; one line per ALT."""
+    names, width = column_names(rows, task)
+    with_log_odds = task != "regression"
+    with open(path, "w") as f:
+        f.write("\t".join(["chrom", "pos", "id", "ref", "alt", *names, "status", "detail"]) + "\n")
+        for row in rows:
+            r = row.record
+            values = [_format(v) for v in row_values(row, width, with_log_odds)]
+            fields = [r.chrom, str(r.pos), r.id, r.ref, row.alt, *values, row.status, row.detail]
+            f.write("\t".join(fields) + "\n")
+
+
+def write_vcf(rows: list[AlleleRow], task: str, vcf_path: str, output: str) -> None:
+    """A copy of the input VCF with the scores as `Number=A` INFO fields (PGX_REF, PGX_ALT,
+    PGX_DIFF, PGX_LOGODDS, with a `_<k>` suffix per output of multi-output models) and
+    PGX_STATUS; declared in the header."""
+    import pysam
+
+    from pgx_jax.variants.vcf import open_vcf
+
+    names, width = column_names(rows, task)
+    with_log_odds = task != "regression"
+    info = {
+        "ref_score": ("PGX_REF", "model score of the reference window"),
+        "alt_score": ("PGX_ALT", "model score of the alternative window"),
+        "diff": ("PGX_DIFF", "alternative minus reference score"),
+        "log_odds_change": ("PGX_LOGODDS", "logit(alt) - logit(ref)"),
+    }
+    by_record: dict[int, list[AlleleRow]] = {}
+    for row in rows:
+        by_record.setdefault(row.record.index, []).append(row)
+    fields = []
+    for name in names:
+        stem, k = name.rsplit("_", 1) if width is not None else (name, None)
+        tag, text = info[stem]
+        fields.append((tag, text) if k is None else (f"{tag}_{k}", f"{text} (output {k})"))
+    with open_vcf(vcf_path) as vcf:
+        header = vcf.header
+        for contig in sorted({row.record.chrom for row in rows} - set(header.contigs)):
+            header.contigs.add(contig)
+        for tag, text in fields:
+            header.info.add(tag, "A", "Float", text)
+        header.info.add("PGX_STATUS", "A", "String", "pgx score-variants status of the allele")
+        with pysam.VariantFile(output, "w", header=header) as out:
+            for index, record in enumerate(vcf):
+                alleles = by_record[index]
+                columns = [row_values(row, width, with_log_odds) for row in alleles]
+                for j, (tag, _) in enumerate(fields):
+                    record.info[tag] = tuple(
+                        None if c[j] is None or not math.isfinite(c[j]) else c[j] for c in columns
+                    )
+                record.info["PGX_STATUS"] = tuple(row.status for row in alleles)
+                out.write(record)
+
+
+def summary(rows: list[AlleleRow], vcf_path: str, first: int = 5) -> list[str]:
+    """Count per status, and the first `first` rows of each problem with file and line."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    records = len({row.record.index for row in rows})
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    lines = [f"{len(rows)} ALT alleles in {records} records: {parts}"]
+    for status in sorted(set(counts) - {SCORED}):
+        listed = [row for row in rows if row.status == status][:first]
+        lines.append(f"{status} ({counts[status]}), first {len(listed)}:")
+        lines += [
+            f"  {vcf_path} line {row.record.line}: {row.record.chrom}:{row.record.pos} "
+            f"{row.record.ref}>{row.alt}: {row.detail}"
+            for row in listed
+        ]
+    return lines
