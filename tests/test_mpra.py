@@ -6,9 +6,12 @@ import os
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 from pgx_jax.data import mpra
 from pgx_jax.errors import PgxError
+from pgx_jax.metrics import significant_sign_auroc
+from pgx_jax.models.variant_effect import kmer_differences, position_mean_baseline, ridge_fit
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +142,44 @@ def test_bad_row_names_file_and_line(directory, tmp_path):
             handle.write(header + good + bad)
         with pytest.raises(PgxError, match=rf"elements.tsv.gz line 3: {message}"):
             mpra.read_variants(str(tmp_path))
+
+
+def test_position_mean_baseline_known_answer():
+    prediction = position_mean_baseline(
+        np.array(["a", "a", "a", "b"]),
+        np.array([0, 0, 1, 0]),
+        np.array([1.0, 3.0, 5.0, 10.0]),
+        np.array(["a", "a", "a", "b", "c"]),
+        np.array([0, 1, 2, 5, 0]),
+    )
+    # (a, 0): mean of 1 and 3; (a, 1): 5; (a, 2): element a's mean; (b, 5): element b's mean;
+    # (c, 0): no such element, the global mean.
+    np.testing.assert_allclose(prediction, [2.0, 5.0, 3.0, 10.0, 19.0 / 4])
+
+
+def test_kmer_differences_known_answer():
+    features = kmer_differences(np.array(["AAC"]), np.array(["AGC"]), (1, 2)).toarray()[0]
+    expected = np.zeros(4 + 16)
+    expected[[0, 2]] = [-1, 1]  # A -> G at the centre
+    expected[4 + np.array([0, 1, 2, 9])] = [-1, -1, 1, 1]  # AA, AC lost; AG, GC gained
+    np.testing.assert_array_equal(features, expected)
+
+
+def test_ridge_matches_lstsq():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(60, 8))
+    targets = features @ rng.normal(size=8) + rng.normal(size=60)
+    alpha = 3.0
+    augmented = np.vstack([features, np.sqrt(alpha) * np.eye(8)])
+    expected = np.linalg.lstsq(augmented, np.r_[targets, np.zeros(8)], rcond=None)[0]
+    np.testing.assert_allclose(ridge_fit(features, targets, alpha), expected, rtol=1e-10)
+    sparse = ridge_fit(scipy.sparse.csr_matrix(features), targets, alpha)
+    np.testing.assert_allclose(sparse, expected, rtol=1e-10)
+
+
+def test_significant_sign_auroc():
+    effect = np.array([1.0, 2.0, -1.0, -2.0, 3.0, -3.0])
+    p_value = np.array([1e-9, 1e-9, 1e-9, 1e-9, 0.5, 0.5])  # the last two are not significant
+    score = np.array([0.9, 0.1, 0.5, 0.0, -5.0, 5.0])
+    # positives {0.9, 0.1} vs negatives {0.5, 0.0}: 3 of 4 pairs ordered
+    assert significant_sign_auroc(effect, score, p_value, 1e-5) == pytest.approx(0.75)

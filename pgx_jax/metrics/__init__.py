@@ -17,6 +17,7 @@ from pgx_jax.metrics.classification import (
     micro_recall,
     precision,
     sensitivity,
+    significant_sign_auroc,
     specificity,
 )
 from pgx_jax.metrics.regression import (
@@ -72,6 +73,7 @@ __all__ = [
     "rm2",
     "rmse",
     "sensitivity",
+    "significant_sign_auroc",
     "spearman",
     "specificity",
 ]

@@ -179,3 +179,16 @@ def micro_recall(y_true: np.ndarray, y_score: np.ndarray) -> float:
 def micro_f1_score(y_true: np.ndarray, y_score: np.ndarray) -> float:
     """Micro-averaged F1 over the positive classes 1..C-1 (relation extraction's score)."""
     return _micro_over_positive_classes(y_true, y_score)["f1"]
+
+
+def significant_sign_auroc(
+    effect: np.ndarray, score: np.ndarray, p_value: np.ndarray, threshold: float = 1e-5
+) -> float:
+    """AUROC of `score` for telling significant (p < threshold) activating (effect > 0) from
+    repressing (effect < 0) variants; the CAGI5/MPRA view of a variant-effect predictor.
+
+    Not in METRICS: it needs each variant's p-value besides the effect and the score.
+    """
+    effect = np.asarray(effect, np.float64).ravel()
+    keep = (np.asarray(p_value, np.float64).ravel() < threshold) & (effect != 0)
+    return auroc((effect[keep] > 0).astype(np.int64), np.asarray(score).ravel()[keep])

@@ -12,6 +12,7 @@ from pgx_jax.models.ensemble import Ensemble
 from pgx_jax.models.ideepe import IDeepE
 from pgx_jax.models.multitask import MultiTaskCNN
 from pgx_jax.models.textcnn import TextCNN
+from pgx_jax.models.variant_effect import VariantEffectCNN
 
 MODELS: dict[str, type[nn.Module]] = {
     "deepbind": DeepBind,
@@ -24,6 +25,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "ensemble": Ensemble,
     "multitask_cnn": MultiTaskCNN,
     "textcnn": TextCNN,
+    "variant_effect_cnn": VariantEffectCNN,
 }
 
 
