@@ -101,9 +101,19 @@ def replicated(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, P())
 
 
-def data_sharded(mesh: Mesh) -> NamedSharding:
-    """Leading (batch) axis split over `data`, the rest whole (replicated over `model`)."""
-    return NamedSharding(mesh, P(DATA_AXIS))
+def data_sharded(mesh: Mesh, members: bool = False) -> NamedSharding:
+    """Batch axis split over `data`, the rest whole (replicated over `model`).
+
+    The batch axis is the leading one, or the second with `members` (a leading member axis of
+    runs trained together, see `stacked`).
+    """
+    return NamedSharding(mesh, P(None, DATA_AXIS) if members else P(DATA_AXIS))
+
+
+def stacked(shardings: Any) -> Any:
+    """The shardings of states stacked on a new leading member axis (kept whole) from the
+    shardings of one member's state."""
+    return jax.tree.map(lambda s: NamedSharding(s.mesh, P(None, *s.spec)), shardings)
 
 
 def local_batch_size(global_batch_size: int, mesh: Mesh) -> int:
@@ -115,9 +125,10 @@ def local_batch_size(global_batch_size: int, mesh: Mesh) -> int:
     return global_batch_size // jax.process_count()
 
 
-def to_global(local_batch: Any, mesh: Mesh) -> Any:
-    """Assemble this process's rows into global arrays sharded along the batch axis."""
-    sharding = data_sharded(mesh)
+def to_global(local_batch: Any, mesh: Mesh, members: bool = False) -> Any:
+    """Assemble this process's rows into global arrays sharded along the batch axis (the
+    second axis with `members`)."""
+    sharding = data_sharded(mesh, members)
     return jax.tree.map(
         lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), local_batch
     )

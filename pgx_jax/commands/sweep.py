@@ -1,4 +1,5 @@
-"""`pgx sweep --config CONFIG[:ARG] --sweep SWEEP[:ARG] --workdir DIR [--config.x=y ...]`."""
+"""`pgx sweep --config CONFIG[:ARG] --sweep SWEEP[:ARG] --workdir DIR [--novmap_seeds]
+[--config.x=y ...]`."""
 
 import importlib.util
 import os
@@ -15,6 +16,12 @@ def _define(flag_values: flags.FlagValues) -> None:
     )
     flags.DEFINE_string(
         "workdir", None, "directory holding one run per sweep point", flag_values=flag_values
+    )
+    flags.DEFINE_bool(
+        "vmap_seeds",
+        True,
+        "train points that differ only in seed as one vmapped program (--novmap_seeds: one by one)",
+        flag_values=flag_values,
     )
 
 
@@ -40,7 +47,9 @@ def main(argv: list[str]) -> int:
     from pgx_jax.train import sweep
 
     parallel.initialize_distributed()
-    rows = sweep.run(config, load_points(flag_values.sweep), flag_values.workdir)
+    rows = sweep.run(
+        config, load_points(flag_values.sweep), flag_values.workdir, flag_values.vmap_seeds
+    )
     print(f"{len(rows)} points; table: {os.path.join(flag_values.workdir, 'sweep.md')}")
     with open(os.path.join(flag_values.workdir, "sweep.md")) as f:
         print(f.read())

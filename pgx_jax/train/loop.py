@@ -2,7 +2,8 @@
 
 It builds the mesh and the jitted steps, restores the latest checkpoint if the workdir has
 one, trains with periodic validation, early stopping and checkpointing, then evaluates the
-best (or final) state on the test split and writes `results.json`.
+best (or final) state on the test split and writes `results.json`. `fit_members` runs the same
+loop for runs that differ only in seed as one vmapped program (a leading member axis).
 """
 
 import dataclasses
@@ -11,11 +12,13 @@ import json
 import os
 import signal
 import time
+from collections.abc import Iterator, Sequence
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+from jax.experimental import multihost_utils
 from tqdm import tqdm
 
 from pgx_jax import metrics as metrics_lib
@@ -39,16 +42,26 @@ class Preempted(Exception):
 
 
 class _StopSignal:
-    """Turns SIGTERM and SIGINT into a flag the loop checks between steps."""
+    """Turns SIGTERM and SIGINT into a flag the loop checks between steps.
+
+    Under several processes it leaves the signals alone: JAX's preemption notifier (started by
+    `jax.distributed`) catches SIGTERM and the processes agree on a step to stop at.
+    """
 
     def __init__(self):
         self.received: int | None = None
         self._previous = {}
 
     def __enter__(self):
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            self._previous[sig] = signal.signal(sig, self._handle)
+        if jax.process_count() == 1:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._previous[sig] = signal.signal(sig, self._handle)
         return self
+
+    def reason(self) -> str:
+        if self.received is None:
+            return "a preemption notice (SIGTERM) to one of the processes"
+        return f"signal {self.received}"
 
     def _handle(self, signum, frame):
         self.received = signum
@@ -70,32 +83,44 @@ def evaluate(
     batch_size: int,
     mesh,
     prefix: str,
-    save_to: str | None = None,
-) -> dict[str, float]:
-    """Metrics of `state` on every record of `source`, named `<prefix>/<metric>`.
+    save_to: Sequence[str | None] = (),
+    stacked: bool = False,
+) -> list[dict[str, float]]:
+    """Metrics of `state` on every record of `source`, named `<prefix>/<metric>`: one dict per
+    member of a `stacked` state (leading member axis), or a list of one.
 
-    With `save_to`, process 0 also writes the predictions there (`_save_predictions`).
+    With `save_to` (one path per member), process 0 also writes each member's predictions
+    there (`_save_predictions`).
     """
     predictions, labels, weights = [], [], []
-    loss_sum = weight_sum = 0.0
+    loss_sums = weight_sum = 0.0
     for local in pipeline.eval_batches(source, experiment.encode, batch_size):
         batch = parallel.to_global(local, mesh)
         out = parallel.to_host(eval_fn(state, batch))
+        if not stacked:
+            out = jax.tree.map(lambda x: x[None], out)
         label, weight = parallel.to_host((batch["label"], batch["weight"]))
-        loss_weight = _broadcast(weight, out["loss"].shape)
-        loss_sum += float(np.sum(np.where(loss_weight > 0, out["loss"] * loss_weight, 0.0)))
+        loss_weight = _broadcast(weight, out["loss"].shape[1:])
+        member_losses = np.where(loss_weight > 0, out["loss"] * loss_weight, 0.0)
+        loss_sums = loss_sums + member_losses.reshape(len(out["loss"]), -1).sum(axis=1).astype(
+            float
+        )
         weight_sum += float(np.sum(loss_weight))
         keep = (weight if weight.ndim == 1 else weight.max(axis=1)) > 0
-        predictions.append(out["prediction"][keep])
+        predictions.append(out["prediction"][:, keep])
         labels.append(label[keep])
         weights.append(weight[keep])
-    y_score, y_true, w = (np.concatenate(x) for x in (predictions, labels, weights))
+    y_scores = np.concatenate(predictions, axis=1)
+    y_true, w = np.concatenate(labels), np.concatenate(weights)
     mask = (w > 0) if w.ndim == 2 else None
-    values = metrics_lib.compute_metrics(experiment.metrics, y_true, y_score, mask)
-    values["loss"] = loss_sum / max(weight_sum, 1.0)
-    if save_to and jax.process_index() == 0:
-        _save_predictions(save_to, source, experiment.task, y_true, y_score, w)
-    return {f"{prefix}/{k}": float(v) for k, v in values.items()}
+    results = []
+    for member, y_score in enumerate(y_scores):
+        values = metrics_lib.compute_metrics(experiment.metrics, y_true, y_score, mask)
+        values["loss"] = float(loss_sums[member]) / max(weight_sum, 1.0)
+        if save_to and save_to[member] and jax.process_index() == 0:
+            _save_predictions(save_to[member], source, experiment.task, y_true, y_score, w)
+        results.append({f"{prefix}/{k}": float(v) for k, v in values.items()})
+    return results
 
 
 def _save_predictions(path: str, source, task: str, labels, predictions, weights) -> None:
@@ -168,10 +193,60 @@ def _with_compute_dtype(experiment: Experiment, dtype: str | None) -> Experiment
     return dataclasses.replace(experiment, model=experiment.model.clone(dtype=jnp.dtype(dtype)))
 
 
+class MembersOutOfStep(Exception):
+    """Members of a vmapped group whose checkpoints hold different steps (a kill between their
+    saves); each member workdir is a valid single run, so they resume one by one."""
+
+
+@dataclasses.dataclass
+class _Member:
+    """One run of a training: its workdir and checkpoints, the loop's counters and its step
+    (frozen once it stops early), its metric writer and its training batches."""
+
+    config: ml_collections.ConfigDict
+    experiment: Experiment
+    workdir: str
+    checkpoints: Checkpoints
+    meta: dict
+    step: int = 0
+    writer: MetricWriter | None = None
+    batches: Iterator[dict] | None = None
+
+
 def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str) -> dict:
     """Train `experiment` as `config.train` says; returns (and writes) the final results."""
-    os.makedirs(workdir, exist_ok=True)
-    experiment = _with_compute_dtype(experiment, config.train.get("compute_dtype"))
+    return _fit([config], [experiment], [workdir], stacked=False)[0]
+
+
+def fit_members(
+    configs: Sequence[ml_collections.ConfigDict],
+    experiments: Sequence[Experiment],
+    workdirs: Sequence[str],
+) -> list[dict]:
+    """Train runs that differ only in `config.seed` as one vmapped program.
+
+    The state is stacked on a leading member axis (initialised from each member's seed), every
+    step updates all members, member k on the batch its own run would read at that step;
+    members that stop early are frozen by a mask. Each member keeps its own workdir, with the
+    files (and checkpoints) of a single run, so its results equal `fit` of its config to float
+    tolerance. Data, model and training settings come from the first member. Raises
+    MembersOutOfStep, before writing anything, when their checkpoints hold different steps.
+    """
+    if configs[0].train.get("init_from"):
+        raise PgxError("config.train.init_from: runs started from another run train one by one")
+    return _fit(list(configs), list(experiments), list(workdirs), stacked=True)
+
+
+def _fit(
+    configs: list[ml_collections.ConfigDict],
+    experiments: list[Experiment],
+    workdirs: list[str],
+    stacked: bool,
+) -> list[dict]:
+    """The loop of `fit` (one run, `stacked` False) and `fit_members` (several, stacked)."""
+    config = configs[0]
+    experiments = [_with_compute_dtype(e, config.train.get("compute_dtype")) for e in experiments]
+    experiment = experiments[0]
     mesh = parallel.make_mesh(config.get("mesh"))
     tcfg = config.train
     batch_size = config.data.batch_size
@@ -182,74 +257,120 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
     eval_every = tcfg.get("eval_every_steps") or epoch_steps
     log_every = tcfg.get("log_every_steps", 50)
     checkpoint_every = tcfg.get("checkpoint_every_steps") or eval_every
-    if jax.process_index() == 0:
-        with open(os.path.join(workdir, "config.json"), "w") as f:
-            f.write(config.to_json_best_effort(indent=2, sort_keys=True))
 
     example = next(pipeline.eval_batches(train_source, experiment.encode, batch_size))
     tx = make_optimizer(config.optimizer, total_steps)
     replicated = parallel.replicated(mesh)
 
-    def init(inputs):
-        return create_train_state(experiment.model, tx, inputs, config.seed)
+    def init(inputs, seed):
+        return create_train_state(experiment.model, tx, inputs, seed)
 
-    state_sharding = parallel.state_shardings(
-        jax.eval_shape(init, example["inputs"]), mesh, config.get("mesh", {}).get("rules", ())
+    member_sharding = parallel.state_shardings(
+        jax.eval_shape(functools.partial(init, seed=config.seed), example["inputs"]),
+        mesh,
+        config.get("mesh", {}).get("rules", ()),
     )
-    state = jax.jit(init, out_shardings=state_sharding)(example["inputs"])
-    state = init_from(state, tcfg)
-    train_fn = jax.jit(
-        functools.partial(steps.train_step, task=experiment.task),
-        in_shardings=(state_sharding, parallel.data_sharded(mesh)),
-        out_shardings=(state_sharding, replicated),
-        donate_argnums=0,
-    )
-    eval_fn = jax.jit(
-        functools.partial(steps.eval_step, task=experiment.task),
-        in_shardings=(state_sharding, parallel.data_sharded(mesh)),
-        out_shardings=parallel.data_sharded(mesh),
-    )
+    if stacked:
+        state_sharding = parallel.stacked(member_sharding)
+        state = jax.jit(jax.vmap(init, in_axes=(None, 0)), out_shardings=state_sharding)(
+            example["inputs"], np.array([c.seed for c in configs], np.int32)
+        )
+        train_fn = jax.jit(
+            functools.partial(steps.members_train_step, task=experiment.task),
+            in_shardings=(state_sharding, parallel.data_sharded(mesh, members=True), replicated),
+            out_shardings=(state_sharding, replicated),
+            donate_argnums=0,
+        )
+        eval_fn = jax.jit(
+            functools.partial(steps.members_eval_step, task=experiment.task),
+            in_shardings=(state_sharding, parallel.data_sharded(mesh)),
+            out_shardings=parallel.data_sharded(mesh, members=True),
+        )
+        take_member = jax.jit(
+            lambda state, m: jax.tree.map(lambda x: x[m], state), out_shardings=member_sharding
+        )
+        stack = jax.jit(
+            lambda *states: jax.tree.map(lambda *xs: jnp.stack(xs), *states),
+            out_shardings=state_sharding,
+        )
+    else:
+        state_sharding = member_sharding
+        state = jax.jit(functools.partial(init, seed=config.seed), out_shardings=state_sharding)(
+            example["inputs"]
+        )
+        state = init_from(state, tcfg)
+        train_fn = jax.jit(
+            functools.partial(steps.train_step, task=experiment.task),
+            in_shardings=(state_sharding, parallel.data_sharded(mesh)),
+            out_shardings=(state_sharding, replicated),
+            donate_argnums=0,
+        )
+        eval_fn = jax.jit(
+            functools.partial(steps.eval_step, task=experiment.task),
+            in_shardings=(state_sharding, parallel.data_sharded(mesh)),
+            out_shardings=parallel.data_sharded(mesh),
+        )
 
-    checkpoints = Checkpoints(os.path.join(workdir, "checkpoints"))
+        def take_member(state, m):
+            return state
+
+        def stack(state):
+            return state
+
     stopping = tcfg.get("early_stopping", ml_collections.ConfigDict())
     stop_metric, stop_mode = stopping.get("metric"), stopping.get("mode", "max")
     patience = stopping.get("patience", 0)
-    meta = {"best_value": None, "best_step": None, "bad_evals": 0, "stopped_early": False}
-    start_step = 0
-    restored = checkpoints.restore("latest", state)
-    if restored is not None:
-        start_step, state, meta = restored
-        print(f"resuming from step {start_step} ({checkpoints.directory}/latest)")
-    writer = MetricWriter(workdir, start_step)
-    if experiment.train_batches is not None:
-        batches = experiment.train_batches(
-            parallel.local_batch_size(batch_size, mesh), config.seed, start_step
+    members = [
+        _Member(
+            c,
+            e,
+            w,
+            Checkpoints(os.path.join(w, "checkpoints")),
+            {"best_value": None, "best_step": None, "bad_evals": 0, "stopped_early": False},
         )
-    else:
-        batches = pipeline.train_batches(
-            train_source,
-            experiment.encode,
-            batch_size,
-            config.seed,
-            start_step,
-            num_threads=config.data.get("num_threads", 2),
-            pre_encode=config.data.get("pre_encode", False),
-        )
+        for c, e, w in zip(configs, experiments, workdirs, strict=True)
+    ]
+    states = [take_member(state, m) for m in range(len(members))]
+    for m, member in enumerate(members):
+        restored = member.checkpoints.restore("latest", states[m])
+        if restored is not None:
+            member.step, states[m], member.meta = restored
+    start_step = _common_step(members)
+    if any(member.step for member in members):
+        state = stack(*states)
+        for member in members:
+            print(f"resuming from step {member.step} ({member.checkpoints.directory}/latest)")
+    for member in members:
+        os.makedirs(member.workdir, exist_ok=True)
+        if jax.process_index() == 0:
+            with open(os.path.join(member.workdir, "config.json"), "w") as f:
+                f.write(member.config.to_json_best_effort(indent=2, sort_keys=True))
+        member.writer = MetricWriter(member.workdir, member.step)
+        member.batches = _train_batches(member.config, experiment, mesh, start_step)
     validation = experiment.splits.get("validation")
 
-    pending = []  # (step, metrics on device, record ids) of the steps since the last check
+    def running() -> np.ndarray:
+        return np.array([not member.meta["stopped_early"] for member in members])
+
+    pending = []  # (step, metrics on device, record ids, running) of the steps since last check
 
     def check_finite() -> None:
         """Raise PgxError at the first pending step whose training loss is NaN or infinite."""
-        losses = jax.device_get([m["loss"] for _, m, _ in pending])
-        for (at, _, ids), loss in zip(pending, losses, strict=True):
-            if not np.isfinite(loss):
-                raise PgxError(_nonfinite_message(float(loss), at, ids, workdir, checkpoints))
+        losses = jax.device_get([metrics["loss"] for _, metrics, _, _ in pending])
+        for (at, _, ids, active), loss in zip(pending, losses, strict=True):
+            for m in np.flatnonzero(active):
+                value = float(np.reshape(loss, -1)[m])
+                if not np.isfinite(value):
+                    member = members[m]
+                    raise PgxError(
+                        _nonfinite_message(value, at, ids[m], member.workdir, member.checkpoints)
+                    )
         pending.clear()
 
-    def save(kind: str, step: int) -> None:
+    def save(m: int, kind: str) -> None:
         check_finite()
-        checkpoints.save(kind, step, state, meta)
+        member = members[m]
+        member.checkpoints.save(kind, member.step, take_member(state, m), member.meta)
 
     step = start_step
     progress = tqdm(
@@ -262,70 +383,148 @@ def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str)
     )
     with _StopSignal() as stop_signal:
         started = time.perf_counter()
-        while step < total_steps and not meta["stopped_early"]:
-            local = next(batches)
-            ids = local.pop("id", None)
+        while step < total_steps and running().any():
+            active = running()
+            local = [next(member.batches) for member in members]
+            ids = [batch.pop("id", None) for batch in local]
             if jax.process_count() == 1:  # one process alone must not stop: the others hang
-                _check_labels(local, ids, experiment.task, step + 1)
-            state, train_metrics = train_fn(state, parallel.to_global(local, mesh))
+                for m in np.flatnonzero(active):
+                    _check_labels(local[m], ids[m], experiment.task, step + 1)
+            if stacked:
+                batch = jax.tree.map(lambda *xs: np.stack(xs), *local)
+                state, train_metrics = train_fn(
+                    state, parallel.to_global(batch, mesh, members=True), active
+                )
+            else:
+                state, train_metrics = train_fn(state, parallel.to_global(local[0], mesh))
             step += 1
-            pending.append((step, train_metrics, ids))
+            for m in np.flatnonzero(active):
+                members[m].step = step
+            pending.append((step, train_metrics, ids, active))
             progress.update(1)
             if step % log_every == 0 or step == total_steps:
                 check_finite()
-                values = {f"train/{k}": float(v) for k, v in jax.device_get(train_metrics).items()}
-                values["train/steps_per_second"] = log_every / (time.perf_counter() - started)
+                rate = log_every / (time.perf_counter() - started)
                 started = time.perf_counter()
-                writer.write(step, values)
-                progress.set_postfix(loss=f"{values['train/loss']:.4f}")
-            if validation is not None and (step % eval_every == 0 or step == total_steps):
-                values = evaluate(
-                    eval_fn, state, experiment, validation, batch_size, mesh, "validation"
+                host_metrics = jax.device_get(train_metrics)
+                for m in np.flatnonzero(active):
+                    values = {
+                        f"train/{k}": float(np.reshape(v, -1)[m]) for k, v in host_metrics.items()
+                    }
+                    values["train/steps_per_second"] = rate
+                    members[m].writer.write(step, values)
+                progress.set_postfix(
+                    loss=f"{np.mean(np.reshape(host_metrics['loss'], -1)[active]):.4f}"
                 )
-                writer.write(step, values)
-                if stop_metric:
-                    if stop_metric not in values:
-                        raise PgxError(
-                            f"config.train.early_stopping.metric: {stop_metric!r} is "
-                            f"not computed; available: {sorted(values)}"
-                        )
-                    if _improved(values[stop_metric], meta["best_value"], stop_mode):
-                        meta.update(best_value=values[stop_metric], best_step=step, bad_evals=0)
-                        save("best", step)
-                    else:
-                        meta["bad_evals"] += 1
-                        meta["stopped_early"] = bool(patience) and meta["bad_evals"] >= patience
-                save("latest", step)
+            if validation is not None and (step % eval_every == 0 or step == total_steps):
+                evaluated = evaluate(
+                    eval_fn,
+                    state,
+                    experiment,
+                    validation,
+                    batch_size,
+                    mesh,
+                    "validation",
+                    stacked=stacked,
+                )
+                for m in np.flatnonzero(active):
+                    member, values = members[m], evaluated[m]
+                    member.writer.write(step, values)
+                    if stop_metric:
+                        if stop_metric not in values:
+                            raise PgxError(
+                                f"config.train.early_stopping.metric: {stop_metric!r} is "
+                                f"not computed; available: {sorted(values)}"
+                            )
+                        meta = member.meta
+                        if _improved(values[stop_metric], meta["best_value"], stop_mode):
+                            meta.update(best_value=values[stop_metric], best_step=step, bad_evals=0)
+                            save(m, "best")
+                        else:
+                            meta["bad_evals"] += 1
+                            meta["stopped_early"] = bool(patience) and meta["bad_evals"] >= patience
+                    save(m, "latest")
             elif step % checkpoint_every == 0:
-                save("latest", step)
-            if stop_signal.received is not None:
-                save("latest", step)
+                for m in np.flatnonzero(active):
+                    save(m, "latest")
+            if _stop_requested(stop_signal, step):
+                for m in np.flatnonzero(active):
+                    save(m, "latest")
                 progress.close()
                 raise Preempted(
-                    f"stopped by signal {stop_signal.received} at step {step}; "
+                    f"stopped by {stop_signal.reason()} at step {step}; "
                     "rerun the same command to resume"
                 )
     progress.close()
-    save("latest", step)
-    writer.close()
+    check_finite()
+    for m in np.flatnonzero(running()):
+        save(m, "latest")
 
-    results = {"train/steps": step}
-    if stop_metric and checkpoints.latest_step("best") is not None:
-        _, state, _ = checkpoints.restore("best", state)
-        results["best_step"] = meta["best_step"]
-    checkpoints.close()
+    results = []
+    for m, member in enumerate(members):
+        member.writer.close()
+        results.append({"train/steps": member.step})
+        states[m] = take_member(state, m)
+        if stop_metric and member.checkpoints.latest_step("best") is not None:
+            _, states[m], _ = member.checkpoints.restore("best", states[m])
+            results[m]["best_step"] = member.meta["best_step"]
+        member.checkpoints.close()
+    state = stack(*states)
     test = experiment.splits.get("test")
     if test is not None:
-        predictions = os.path.join(workdir, PREDICTIONS_FILE)
-        results.update(
-            evaluate(eval_fn, state, experiment, test, batch_size, mesh, "test", predictions)
+        predictions = [os.path.join(member.workdir, PREDICTIONS_FILE) for member in members]
+        evaluated = evaluate(
+            eval_fn, state, experiment, test, batch_size, mesh, "test", predictions, stacked
         )
-    if experiment.after_fit is not None:
-        results.update(experiment.after_fit(state, experiment, workdir))
-    if jax.process_index() == 0:
-        path = os.path.join(workdir, "results.json")
-        _write_atomically(path, json.dumps(results, indent=2, sort_keys=True))
+        for m in range(len(members)):
+            results[m].update(evaluated[m])
+    for m, member in enumerate(members):
+        if member.experiment.after_fit is not None:
+            results[m].update(
+                member.experiment.after_fit(states[m], member.experiment, member.workdir)
+            )
+        if jax.process_index() == 0:
+            path = os.path.join(member.workdir, "results.json")
+            _write_atomically(path, json.dumps(results[m], indent=2, sort_keys=True))
     return results
+
+
+def _common_step(members: list[_Member]) -> int:
+    """The step the members resume from: the (one) step of those not stopped early."""
+    steps_running = {member.step for member in members if not member.meta["stopped_early"]}
+    if len(steps_running) > 1:
+        found = ", ".join(f"{member.workdir}: {member.step}" for member in members)
+        raise MembersOutOfStep(f"the members' latest checkpoints hold different steps ({found})")
+    return steps_running.pop() if steps_running else max(member.step for member in members)
+
+
+def _train_batches(
+    config: ml_collections.ConfigDict, experiment: Experiment, mesh, start_step: int
+) -> Iterator[dict]:
+    """This process's training batches of `config.seed` from `start_step` on."""
+    batch_size = config.data.batch_size
+    if experiment.train_batches is not None:
+        return experiment.train_batches(
+            parallel.local_batch_size(batch_size, mesh), config.seed, start_step
+        )
+    return pipeline.train_batches(
+        experiment.splits["train"],
+        experiment.encode,
+        batch_size,
+        config.seed,
+        start_step,
+        num_threads=config.data.get("num_threads", 2),
+        pre_encode=config.data.get("pre_encode", False),
+    )
+
+
+def _stop_requested(stop_signal: "_StopSignal", step: int) -> bool:
+    """Whether to checkpoint and stop after `step`: a signal received by this process or, under
+    several processes, the step all of them agreed on after one got SIGTERM (JAX's
+    preemption sync point), so every process saves the same step."""
+    if jax.process_count() > 1:
+        return multihost_utils.reached_preemption_sync_point(step)
+    return stop_signal.received is not None
 
 
 def _nonfinite_message(

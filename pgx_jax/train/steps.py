@@ -1,4 +1,10 @@
-"""Pure train and eval steps; `loop.py` jits them with shardings and donated state."""
+"""Pure train and eval steps; `loop.py` jits them with shardings and donated state.
+
+The `members_` steps run several runs at once (sweep points that differ only in seed): the
+state carries a leading member axis and each step is the one-run step under `jax.vmap`.
+"""
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -41,3 +47,21 @@ def eval_step(state: TrainState, batch: dict, *, task: str) -> dict:
     outputs = state.apply_fn(_variables(state, state.params), **batch["inputs"], train=False)
     per_example = losses.per_example_loss(task, outputs, batch["label"])
     return {"prediction": losses.link(task, outputs), "loss": per_example.astype(jnp.float32)}
+
+
+def members_train_step(
+    state: TrainState, batch: dict, active: jax.Array, *, task: str
+) -> tuple[TrainState, dict]:
+    """`train_step` of every member on its own batch (leading member axis of state and batch);
+    members with `active` False (stopped early) keep their state unchanged."""
+    updated, metrics = jax.vmap(functools.partial(train_step, task=task))(state, batch)
+
+    def keep_stopped(new: jax.Array, old: jax.Array) -> jax.Array:
+        return jnp.where(active.reshape(active.shape + (1,) * (new.ndim - 1)), new, old)
+
+    return jax.tree.map(keep_stopped, updated, state), metrics
+
+
+def members_eval_step(state: TrainState, batch: dict, *, task: str) -> dict:
+    """`eval_step` of every member (leading member axis of the state) on one shared batch."""
+    return jax.vmap(functools.partial(eval_step, task=task), in_axes=(0, None))(state, batch)
