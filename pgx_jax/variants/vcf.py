@@ -48,8 +48,8 @@ def read_vcf(path: str) -> Iterator[VcfRecord]:
     the file, the line (header lines plus records before it, blank lines not counted) and
     the record number.
     """
+    first_line = _header_lines(path) + 1
     with open_vcf(path) as vcf:
-        first_line = len(str(vcf.header).splitlines()) + 1
         records = iter(vcf)
         index = 0
         while True:
@@ -74,6 +74,19 @@ def read_vcf(path: str) -> Iterator[VcfRecord]:
                 index,
             )
             index += 1
+
+
+def _header_lines(path: str) -> int:
+    """The number of `#` lines that open the file (pysam's header adds lines of its own)."""
+    from pgx_jax.data.readers import open_text
+
+    count = 0
+    with open_text(path) as f:
+        for line in f:
+            if not line.startswith("#"):
+                break
+            count += 1
+    return count
 
 
 def _directory_writable(directory: str) -> bool:

@@ -1,0 +1,230 @@
+"""`pgx score-variants` on a FASTA and VCF built here around a planted CTCF site, scored by a
+small RC-shared DeepBind run trained on the planted motif: the site-destroying variant scores
+lower than one outside it, REF mismatches and unknown contigs are reported (count, file and
+line) and not scored, a malformed VCF is one error line, and an RC-shared model scores a
+window and its reverse complement alike. Also: the MPRA elements as a VCF match their FASTA."""
+
+import contextlib
+import csv
+import io
+import os
+import stat
+
+import numpy as np
+import pysam
+import pytest
+from conftest import run_pgx
+
+from pgx_jax.cli import main as pgx
+from pgx_jax.data.alphabets import DNA, reverse_complement
+from pgx_jax.data.jaspar import jaspar_pfm
+from pgx_jax.errors import PgxError
+from pgx_jax.variants.mpra_vcf import write_mpra_vcf
+from pgx_jax.variants.vcf import Reference, read_vcf
+
+pytestmark = pytest.mark.slow
+
+SITE = 200
+"""0-based start of the planted CTCF consensus in contig `chr1`."""
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> str:
+    """RC-shared DeepBind on the planted CTCF motif: 3000 sequences, 300 steps."""
+    workdir = str(tmp_path_factory.mktemp("variants") / "run")
+    run_pgx(
+        ["train", "--config=configs/binding/deepbind.py:rc=True",
+         "--config.data.num_examples=3000", "--config.train.num_steps=300",
+         f"--workdir={workdir}"]
+    )  # fmt: skip
+    return workdir
+
+
+def _consensus() -> tuple[str, int, str]:
+    """CTCF's consensus, its most informative position and that position's rarest letter."""
+    pfm = jaspar_pfm("MA0139")
+    consensus = "".join("ACGT"[i] for i in pfm.argmax(axis=1))
+    position = int(pfm.max(axis=1).argmax())
+    return consensus, position, "ACGT"[int(pfm[position].argmin())]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict:
+    """chr1: 400 random bases with the CTCF consensus at SITE; a VCF of planted effects."""
+    rng = np.random.default_rng(7)
+    consensus, core, rare = _consensus()
+    contig = "".join(rng.choice(list("ACGT"), 400))
+    contig = contig[:SITE] + consensus + contig[SITE + len(consensus) :]
+    directory = tmp_path_factory.mktemp("variant_files")
+    fasta = str(directory / "ref.fa")
+    with open(fasta, "w") as f:
+        f.write(">chr1 planted\n" + "\n".join(contig[i : i + 60] for i in range(0, 400, 60)) + "\n")
+    p = SITE + core  # 0-based position of the motif's most informative base
+    far = 60
+    other = "A" if contig[far] != "A" else "C"
+    wrong = next(b for b in "ACGT" if b != contig[300])
+    records = [
+        ("chr1", p + 1, "destroy", contig[p], rare),
+        ("chr1", p, "deletion", contig[p - 1 : p + 1], contig[p - 1]),
+        ("chr1", far + 1, "outside", contig[far], other),
+        ("chr1", 301, "mismatch", wrong, contig[300]),
+        ("chrX", 10, "nocontig", "A", "G"),
+        ("chr1", far + 11, "insertion", contig[far + 10], contig[far + 10] + "TT"),
+    ]
+    vcf = str(directory / "variants.vcf")
+    with open(vcf, "w") as f:
+        f.write("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=400>\n")
+        f.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+        for chrom, pos, name, ref, alt in records:
+            f.write(f"{chrom}\t{pos}\t{name}\t{ref}\t{alt}\t.\t.\t.\n")
+    return {"fasta": fasta, "vcf": vcf, "contig": contig, "dir": directory}
+
+
+def _read_tsv(path: str) -> dict[str, dict]:
+    with open(path) as f:
+        return {row["id"]: row for row in csv.DictReader(f, delimiter="\t")}
+
+
+@pytest.fixture(scope="module")
+def scored(run, files) -> tuple[dict, str]:
+    """The TSV rows by id and the command's stderr."""
+    out = str(files["dir"] / "scores.tsv")
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        code = pgx(
+            ["score-variants", f"--workdir={run}", f"--fasta={files['fasta']}",
+             f"--vcf={files['vcf']}", f"--output={out}", f"--vcf_output={out}.vcf",
+             "--batch_size=4"]
+        )  # fmt: skip
+    assert code == 0, stderr.getvalue()
+    return _read_tsv(out), stderr.getvalue()
+
+
+def test_destroying_the_planted_site_scores_lower_than_a_variant_outside_it(scored):
+    rows, _ = scored
+    diff = {k: float(rows[k]["diff"]) for k in ("destroy", "deletion", "outside")}
+    log_odds = {k: float(rows[k]["log_odds_change"]) for k in diff}
+    assert float(rows["destroy"]["ref_score"]) > 0.5  # the window holds the planted site
+    assert diff["destroy"] < diff["outside"] and diff["deletion"] < diff["outside"]
+    assert log_odds["destroy"] < -1.0 and log_odds["deletion"] < -1.0
+    assert abs(log_odds["outside"]) < 0.5
+    for key in ("destroy", "deletion", "outside"):
+        row = rows[key]
+        assert float(row["diff"]) == pytest.approx(
+            float(row["alt_score"]) - float(row["ref_score"]), abs=2e-6
+        )
+        ref, alt = float(row["ref_score"]), float(row["alt_score"])
+        expected = np.log(alt / (1 - alt)) - np.log(ref / (1 - ref))
+        assert float(row["log_odds_change"]) == pytest.approx(expected, rel=1e-3, abs=1e-3)
+
+
+def test_ref_mismatch_and_unknown_contig_are_reported_and_not_scored(scored, files):
+    rows, stderr = scored
+    assert rows["mismatch"]["status"] == "ref_mismatch" and rows["mismatch"]["diff"] == ""
+    assert rows["nocontig"]["status"] == "unknown_contig" and rows["nocontig"]["diff"] == ""
+    assert rows["insertion"]["status"] == "insertion" and rows["insertion"]["diff"] == ""
+    assert "1 ref_mismatch" in stderr and "3 scored" in stderr
+    assert f"{files['vcf']} line 7: chr1:301" in stderr  # 3 header lines, 4th record
+    assert f"{files['vcf']} line 8: chrX:10" in stderr
+
+
+def test_vcf_output_declares_and_carries_the_scores(scored, files):
+    rows, _ = scored
+    with pysam.VariantFile(str(files["dir"] / "scores.tsv.vcf")) as vcf:
+        assert {"PGX_REF", "PGX_ALT", "PGX_DIFF", "PGX_LOGODDS", "PGX_STATUS"} <= set(
+            vcf.header.info
+        )
+        for record in vcf:
+            assert record.info["PGX_STATUS"] == (rows[record.id]["status"],)
+            if rows[record.id]["status"] == "scored":
+                assert record.info["PGX_DIFF"][0] == pytest.approx(
+                    float(rows[record.id]["diff"]), rel=1e-4
+                )
+
+
+def test_strict_fails_on_a_ref_mismatch(run, files, tmp_path, capsys):
+    out = str(tmp_path / "strict.tsv")
+    args = [f"--workdir={run}", f"--fasta={files['fasta']}", f"--vcf={files['vcf']}"]
+    assert pgx(["score-variants", *args, f"--output={out}", "--strict"]) == 1
+    assert "REF mismatch or unknown contig (--strict)" in capsys.readouterr().err
+    assert os.path.isfile(out)  # the table is written before the failure
+
+
+def test_all_mismatching_is_an_error(run, files, tmp_path, capsys):
+    vcf = str(tmp_path / "wrong.vcf")
+    with open(vcf, "w") as f:
+        f.write("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+        base = files["contig"][10]
+        wrong = next(b for b in "ACGT" if b != base)
+        f.write(f"chr1\t11\tw\t{wrong}\t{base}\t.\t.\t.\n")
+    args = [f"--workdir={run}", f"--fasta={files['fasta']}", f"--vcf={vcf}"]
+    assert pgx(["score-variants", *args, f"--output={tmp_path / 'o.tsv'}"]) == 1
+    err = capsys.readouterr().err
+    assert "no variant could be scored" in err and f"{vcf} line 3: chr1:11" in err
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        ("chr1\t5x\tv\tA\tG\t.\t.\t.\n", 3),
+        ("chr1\t5\tv\tA\tG\t.\t.\t.\nchr1\t9\tv2\tA\n", 4),
+    ],
+)
+def test_malformed_vcf_is_one_error_naming_file_and_line(files, tmp_path, capsys, body, line):
+    vcf = str(tmp_path / "bad.vcf")
+    with open(vcf, "w") as f:
+        f.write("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + body)
+    with pytest.raises(PgxError, match=rf"bad\.vcf line {line} \(record {line - 2}\): malformed"):
+        list(read_vcf(vcf))
+    args = ["--workdir=unused", f"--fasta={files['fasta']}", f"--vcf={vcf}", "--output=o.tsv"]
+    assert pgx(["score-variants", *args]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{vcf} line {line}" in err[0]
+
+
+def test_rc_shared_model_scores_a_window_and_its_reverse_complement_alike(run, files):
+    from pgx_jax.train.restore import restore_run
+    from pgx_jax.variants.scoring import window_scorer
+
+    restored = restore_run(run)
+    contig = files["contig"]
+    windows = [contig[start : start + 101] for start in (0, 150, 160, 299)]
+    flipped = reverse_complement(windows, DNA)
+    ids = [str(i) for i in range(len(windows))]
+    forward = window_scorer(restored, 4)(windows, ids)
+    np.testing.assert_allclose(window_scorer(restored, 4)(flipped, ids), forward, atol=1e-5)
+    averaged = window_scorer(restored, 3, average_strands=True)(windows, ids)
+    np.testing.assert_allclose(averaged, forward, atol=1e-5)
+
+
+def test_read_only_fasta_directory_gets_a_temporary_index(files, tmp_path):
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    fasta = directory / "ref.fa"
+    fasta.write_text(open(files["fasta"]).read())
+    directory.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        with Reference(str(fasta)) as reference:
+            assert reference.lengths == {"chr1": 400}
+            assert reference.fetch("chr1")(-2, 3) == "NN" + files["contig"][:3]
+            assert reference.fetch("chr2") is None
+        assert os.listdir(directory) == ["ref.fa"]
+    finally:
+        directory.chmod(stat.S_IRWXU)
+
+
+def test_mpra_elements_vcf_matches_the_element_fasta(tmp_path):
+    """Every GRCh37 MPRA variant (SNVs and 1-bp deletions) lands on its element's REF."""
+    from pgx_jax.variants.scoring import plan
+
+    data = os.path.join(os.environ["PGX_DATA_DIR"], "satmut_mpra_kircher2019")
+    fasta = os.path.join(data, "element_reference_GRCh37_from_Ref_column.fa")
+    vcf = str(tmp_path / "mpra.vcf")
+    counts = write_mpra_vcf(os.path.join(data, "elements.tsv.gz"), fasta, vcf)
+    assert counts == {"records": 44647, "left_out_na": 11}
+    with Reference(fasta) as reference:
+        rows = plan(list(read_vcf(vcf)), reference, 101)
+    assert {row.status for row in rows} == {"scored"}
+    deletions = [row for row in rows if len(row.record.ref) == 2]
+    assert len(deletions) == 5477
+    assert all(len(row.windows[0]) == len(row.windows[1]) == 101 for row in rows[:100])
