@@ -94,3 +94,30 @@ def test_pre_encoded_batches_equal_encoded_on_the_fly():
         np.testing.assert_array_equal(a["inputs"]["index"], b["inputs"]["index"])
         np.testing.assert_array_equal(a["label"], b["label"])
         np.testing.assert_array_equal(a["weight"], b["weight"])
+
+
+@pytest.mark.parametrize(
+    "size, seed", [(1, 0), (2, 5), (40, 1), (20_000, 0), (65_537, 7), (100_003, 2**32 - 1)]
+)
+def test_index_shuffle_equals_grains_per_index_shuffle(size, seed):
+    from grain._src.python.dataset.transformations.shuffle import index_shuffle as grain_shuffle
+
+    index = np.arange(0, size, max(size // 2000, 1))
+    expected = [
+        grain_shuffle.index_shuffle(int(i), max_index=size - 1, seed=seed, rounds=4) for i in index
+    ]
+    np.testing.assert_array_equal(pipeline.index_shuffle(index, size - 1, seed), expected)
+
+
+@pytest.mark.parametrize(
+    "size, batch, seed, start",
+    [(40, 8, 1, 0), (30, 4, 0, 7), (1000, 256, 3, 2), (7, 3, 2**32 - 2, 5)],
+)
+def test_train_batches_follow_grains_shuffle_and_batching(size, batch, seed, start):
+    """Same batches as grain's `range(n).shuffle(seed).repeat().batch(b)`, across epochs."""
+    import grain
+
+    reference = grain.MapDataset.range(size).shuffle(seed=seed).repeat().batch(batch)
+    stream = pipeline.train_batches(_table(size), _encode, batch, seed=seed, start_step=start)
+    for step in range(start, start + 3 * size // batch + 2):
+        np.testing.assert_array_equal(next(stream)["inputs"]["index"], reference[step])
