@@ -1,9 +1,12 @@
-"""Two processes under `jax.distributed` (CPU collectives on localhost) train like one."""
+"""Two processes under `jax.distributed` (CPU collectives on localhost) train like one, and a
+two-process run stopped by SIGTERM writes a checkpoint from both processes and resumes from it."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -11,6 +14,8 @@ from conftest import REPO, run_pgx
 
 from pgx_jax.checkpoint import load_state_tree
 from pgx_jax.train.writers import read_metrics
+
+pytestmark = pytest.mark.slow
 
 ARGS = [
     "train",
@@ -27,16 +32,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_two_processes_match_one(tmp_path):
-    single = str(tmp_path / "single")
-    run_pgx([*ARGS, f"--workdir={single}"])
-
-    shared = str(tmp_path / "two")
+def _start_two(workdir: str) -> list[subprocess.Popen]:
+    """`pgx ARGS` in two processes that form one `jax.distributed` job."""
     port = _free_port()
-    processes = [
+    return [
         subprocess.Popen(
-            [sys.executable, "-m", "pgx_jax.cli", *ARGS, f"--workdir={shared}"],
+            [sys.executable, "-m", "pgx_jax.cli", *ARGS, f"--workdir={workdir}"],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -50,9 +51,29 @@ def test_two_processes_match_one(tmp_path):
         )
         for rank in range(2)
     ]
+
+
+def _finish(processes: list[subprocess.Popen], returncode: int = 0) -> list[tuple[str, str]]:
+    """Wait for both processes; each must exit with `returncode`. Returns (stdout, stderr)."""
+    outputs = []
     for process in processes:
-        _, stderr = process.communicate(timeout=300)
-        assert process.returncode == 0, stderr[-3000:]
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == returncode, stderr[-3000:]
+        outputs.append((stdout, stderr))
+    return outputs
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory) -> str:
+    """The uninterrupted one-process run both tests compare with."""
+    workdir = str(tmp_path_factory.mktemp("single"))
+    run_pgx([*ARGS, f"--workdir={workdir}"])
+    return workdir
+
+
+def test_two_processes_match_one(single, tmp_path):
+    shared = str(tmp_path / "two")
+    _finish(_start_two(shared))
 
     step_single, state_single = load_state_tree(single)
     step_two, state_two = load_state_tree(shared)
@@ -64,6 +85,41 @@ def test_two_processes_match_one(tmp_path):
     curve_two = [(m["step"], m["train/loss"]) for m in read_metrics(shared) if "train/loss" in m]
     assert [s for s, _ in curve] == [s for s, _ in curve_two]
     np.testing.assert_allclose([v for _, v in curve], [v for _, v in curve_two], rtol=1e-4)
+
+
+def test_two_processes_stopped_by_sigterm_resume_from_their_checkpoint(single, tmp_path):
+    """SIGTERM to one process: JAX's preemption sync makes both stop at the same step and save
+    it together (orbax multi-process save); the same command restores it in both processes and
+    ends where the uninterrupted one-process run ends."""
+    shared = str(tmp_path / "two")
+    latest = os.path.join(shared, "checkpoints", "latest")
+    processes = _start_two(shared)
+    deadline = time.time() + 240
+    while time.time() < deadline and not _steps(latest):
+        assert all(p.poll() is None for p in processes), "a process ended before its first save"
+        time.sleep(0.1)
+    processes[1].send_signal(signal.SIGTERM)
+    outputs = _finish(processes, returncode=143)
+    stopped = [int(err.split("at step ")[-1].split(";")[0]) for _, err in outputs]
+    assert stopped[0] == stopped[1] < 30 and _steps(latest) == [stopped[0]]
+
+    resumed = _finish(_start_two(shared))
+    assert all(f"resuming from step {stopped[0]}" in out for out, _ in resumed)
+    step_single, state_single = load_state_tree(single)
+    step_two, state_two = load_state_tree(shared)
+    assert step_two == step_single == 30
+    np.testing.assert_allclose(
+        _flat(state_two["params"]), _flat(state_single["params"]), rtol=1e-4, atol=1e-5
+    )
+    steps = [m["step"] for m in read_metrics(shared) if "train/loss" in m]
+    assert steps == list(range(2, 31, 2))
+
+
+def _steps(directory: str) -> list[int]:
+    """The steps of the complete checkpoints in an orbax manager's directory."""
+    if not os.path.isdir(directory):
+        return []
+    return sorted(int(name) for name in os.listdir(directory) if name.isdigit())
 
 
 def _flat(tree: dict) -> np.ndarray:
