@@ -2,18 +2,21 @@
 small RC-shared DeepBind run trained on the planted motif: the site-destroying variant scores
 lower than one outside it, REF mismatches and unknown contigs are reported (count, file and
 line) and not scored, a malformed VCF is one error line, and an RC-shared model scores a
-window and its reverse complement alike. Also: the MPRA elements as a VCF match their FASTA."""
+window and its reverse complement alike. Also: the MPRA elements as a VCF match their FASTA,
+and `pgx mutagenesis` on the same run finds the planted site."""
 
 import contextlib
 import csv
 import io
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pysam
 import pytest
 from conftest import run_pgx
+from PIL import Image
 
 from pgx_jax.cli import main as pgx
 from pgx_jax.data.alphabets import DNA, reverse_complement
@@ -201,7 +204,7 @@ def test_read_only_fasta_directory_gets_a_temporary_index(files, tmp_path):
     directory = tmp_path / "ro"
     directory.mkdir()
     fasta = directory / "ref.fa"
-    fasta.write_text(open(files["fasta"]).read())
+    fasta.write_text(Path(files["fasta"]).read_text())
     directory.chmod(stat.S_IRUSR | stat.S_IXUSR)
     try:
         with Reference(str(fasta)) as reference:
@@ -228,3 +231,28 @@ def test_mpra_elements_vcf_matches_the_element_fasta(tmp_path):
     deletions = [row for row in rows if len(row.record.ref) == 2]
     assert len(deletions) == 5477
     assert all(len(row.windows[0]) == len(row.windows[1]) == 101 for row in rows[:100])
+
+
+def test_mutagenesis_command_finds_the_planted_site(run, files, tmp_path):
+    """The most damaging substitutions of a window around the site fall inside the site."""
+    consensus, _, _ = _consensus()
+    start = SITE - 40
+    fasta = tmp_path / "site.fa"
+    fasta.write_text(f">site planted\n{files['contig'][start : start + 101]}\n>other\nACGT\n")
+    out = str(tmp_path / "out")
+    args = [f"--workdir={run}", f"--fasta={fasta}", f"--outdir={out}"]
+    assert pgx(["mutagenesis", *args, "--record=site", "--steps=32"]) == 0
+    saved = np.load(os.path.join(out, "site.npz"))
+    assert saved["ism"].shape == saved["grad_x_input"].shape == (101, 4)
+    assert saved["integrated_gradients"].shape == (101, 4)
+    assert np.all(saved["ism"][saved["x"] == 1] == 0.0)
+    worst = np.argsort(saved["ism"].min(axis=1))[:5]
+    assert np.all((worst >= 40) & (worst < 40 + len(consensus))), worst
+    with open(os.path.join(out, "site_ism.tsv")) as f:
+        assert f.readline().split() == ["position", "ref", "A", "C", "G", "T"]
+        assert len(f.readlines()) == 101
+    for suffix in ("ism", "ism_logo", "grad_x_input", "integrated_gradients"):
+        with Image.open(os.path.join(out, f"site_{suffix}.png")) as image:
+            image.verify()
+    assert not os.path.exists(os.path.join(out, "other.npz"))
+    assert pgx(["mutagenesis", *args, "--record=nope"]) == 1

@@ -48,14 +48,23 @@ def all_substitutions(x: jax.Array) -> jax.Array:
     return jnp.where(at_position, letters, x[None, None]).reshape(length * k, length, k)
 
 
-def mutation_map(score_fn: ScoreFn, x: np.ndarray, chunk_size: int | None = None) -> np.ndarray:
+CHUNK_SIZE = 1024
+"""Mutants scored together inside the one jitted call; on a 2-core CPU, 1,000 bp, chunks of
+~1,000 ran 3x faster than one batch of all 4,000 mutants (memory traffic)."""
+
+
+def mutation_map(
+    score_fn: ScoreFn, x: np.ndarray, chunk_size: int | None = CHUNK_SIZE
+) -> np.ndarray:
     """ISM map [L, K]: score(mutant) - score(x) for each position and letter, 0 at the
-    reference letter; one jitted call (`chunk_size` evaluates the mutants in chunks inside it
-    with `jax.lax.map`, to bound memory on long sequences)."""
-    return np.asarray(_mutation_map_jit(score_fn, chunk_size)(jnp.asarray(x)))
+    reference letter; one jitted call, which scores the mutants in chunks of `chunk_size`
+    (`jax.lax.map`; None: all in one batch)."""
+    return np.asarray(mutation_map_fn(score_fn, chunk_size)(jnp.asarray(x)))
 
 
-def _mutation_map_jit(score_fn: ScoreFn, chunk_size: int | None):
+def mutation_map_fn(score_fn: ScoreFn, chunk_size: int | None = CHUNK_SIZE):
+    """The jitted `x [L, K] -> ISM map [L, K]` behind `mutation_map` (to call repeatedly)."""
+
     def compute(x):
         mutants = all_substitutions(x)
         if chunk_size:
