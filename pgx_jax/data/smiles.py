@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from rdkit import Chem, RDLogger
 
+from pgx_jax.data.readers import BadRecords
 from pgx_jax.errors import PgxError
 
 SMILES_CHARS = "(.02468@BDFHLNPRTVZ\\bdfhlnrt#%)+-/13579=ACEGIKMOSUWY[]acegimosuy"
@@ -52,29 +53,49 @@ def tokenize(
     return out
 
 
-def canonical_smiles(smiles: str, name: str, source: str, isomeric: bool = True) -> str:
-    """RDKit's canonical SMILES; PgxError naming `source` and drug `name` if it does not parse."""
+def canonical_form(smiles: str, isomeric: bool = True) -> str | None:
+    """RDKit's canonical SMILES, or None if RDKit cannot parse `smiles`."""
     RDLogger.DisableLog("rdApp.*")
     mol = Chem.MolFromSmiles(smiles) if smiles else None
-    if mol is None:
+    return None if mol is None else Chem.MolToSmiles(mol, isomericSmiles=isomeric)
+
+
+def canonical_smiles(smiles: str, name: str, source: str, isomeric: bool = True) -> str:
+    """RDKit's canonical SMILES; PgxError naming `source` and drug `name` if it does not parse."""
+    canonical = canonical_form(smiles, isomeric)
+    if canonical is None:
         raise PgxError(f"{source}: drug {name!r}: RDKit cannot parse SMILES {smiles!r}")
-    return Chem.MolToSmiles(mol, isomericSmiles=isomeric)
+    return canonical
 
 
-def read_sdf_property(path: str, prop: str) -> tuple[list[str], np.ndarray]:
+def read_sdf_property(
+    path: str, prop: str, bad_records: BadRecords | None = None
+) -> tuple[list[str], np.ndarray]:
     """Canonical SMILES and the float property `prop` of every molecule in an SDF file.
 
-    A record RDKit cannot read, or without `prop`, is a PgxError naming file and record.
+    A record RDKit cannot read, without `prop` or with a non-numeric one is a bad record
+    (`pgx_jax.data.readers.BadRecords`): by default a PgxError naming file and record.
     """
     if not os.path.exists(path):
         raise PgxError(f"{path}: file not found")
+    bad = bad_records or BadRecords()
     RDLogger.DisableLog("rdApp.*")
     strings, values = [], []
     for record, mol in enumerate(Chem.SDMolSupplier(path), start=1):
+        name = f"record {record}"
         if mol is None:
-            raise PgxError(f"{path}: record {record}: RDKit cannot read the molecule")
+            bad.reject(path, 0, name, f"{name}: RDKit cannot read the molecule")
+            continue
         if not mol.HasProp(prop):
-            raise PgxError(f"{path}: record {record}: no property {prop!r}")
+            bad.reject(path, 0, name, f"{name}: no property {prop!r}")
+            continue
+        try:
+            value = float(mol.GetProp(prop))
+        except ValueError:
+            bad.reject(path, 0, name, f"{name}: property {prop!r} is {mol.GetProp(prop)!r}")
+            continue
         strings.append(Chem.MolToSmiles(mol))
-        values.append(float(mol.GetProp(prop)))
+        values.append(value)
+    if not strings:
+        raise PgxError(f"{path}: no molecules read")
     return strings, np.asarray(values, np.float32)
