@@ -1,30 +1,41 @@
-"""DeepBind training throughput: sequences/s, FLOPs per step and the fraction of the matmul rate.
+"""Training throughput of pgx_jax against PyTorch peers, FLOPs per step, matmul fraction.
 
-  python benchmarks/train_throughput.py                      # JAX only, batch 256, length 101
-  python benchmarks/train_throughput.py --peer torch --json perf.json
+  python benchmarks/train_throughput.py                       # every model, JAX only
+  python benchmarks/train_throughput.py --peer torch          # + PyTorch eager peers
+  python benchmarks/train_throughput.py --peer torch --compile --devices 8 --json perf.json
+  python benchmarks/train_throughput.py --model deepbind --peer torch
 
-The step is the one `pgx_jax.train.loop.fit` runs (same jit, shardings and donated state) on
-the default DeepBind config, fed one random one-hot batch that already lives on the devices,
-so the numbers cover the step alone, not the input pipeline. The JAX steps, the matmul and
-the PyTorch peer are timed in turn within each repeat, so all see the same machine load.
+Models (batch 256 each): DeepBind (binding, 101 bp one-hot), DeepDTA on Davis shapes with
+naive pair batches (both sequences encoded per pair) and with factorised block batches (each
+distinct drug and protein of the batch encoded once), and the DDI text CNN. Each pgx_jax
+step is the one `pgx_jax.train.loop.fit` runs (same jit, shardings and donated state) on the
+model's default config, fed one random batch that already lives on the devices, so the
+numbers cover the step alone, not the input pipeline. Every runner (each model's JAX step,
+its PyTorch peers, and a float32 matmul) is timed in turn within each repeat, so all see the
+same machine load; rates are medians over the repeats.
 """
 
 import argparse
+import dataclasses
 import datetime
 import functools
 import importlib.util
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 
 from configs.binding import deepbind as deepbind_config
+from configs.ddi import textcnn as textcnn_config
+from configs.dti import deepdta as deepdta_config
 from pgx_jax import parallel
 from pgx_jax.models import create_model
 from pgx_jax.train import steps
@@ -32,10 +43,35 @@ from pgx_jax.train.optim import make_optimizer
 from pgx_jax.train.state import create_train_state
 
 INSTALL_TORCH = "pip install -e '.[benchmark]'"
+MODELS = ("deepbind", "deepdta_naive", "deepdta", "textcnn")
+DDI_VOCABULARY = 4342
+"""Words in the DDI-2013 training vocabulary (configs/ddi/textcnn.py, min_count 1)."""
+DDI_LENGTH = 64
+"""Tokens per DDI batch: the length bucket (multiple of 32) of the median training sentence."""
+DAVIS_BLOCK_ROWS = (72, 8)
+"""Distinct drugs and proteins in every Davis block batch of 256 pairs (setting 1, fold 0):
+68 drugs and 4-5 proteins, padded to multiples of 8."""
+TOTAL_STEPS = 10_000
+"""Schedule length given to both optimisers (only the text CNN's cosine decay uses it)."""
+
+
+@dataclasses.dataclass
+class Case:
+    """One model to time: its config, model, a host batch and what a row of the batch is."""
+
+    name: str
+    title: str
+    config: ml_collections.ConfigDict
+    model: object
+    task: str
+    batch: dict
+    unit: str
+    steps: int
+    peer: str
 
 
 def random_batch(batch_size: int, length: int, seed: int = 0) -> dict:
-    """A host batch in the training pipeline's format: one-hot x, all-true mask, 0/1 labels."""
+    """A DeepBind host batch in the training pipeline's format: one-hot x, all-true mask."""
     rng = np.random.default_rng(seed)
     x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (batch_size, length))]
     return {
@@ -43,6 +79,118 @@ def random_batch(batch_size: int, length: int, seed: int = 0) -> dict:
         "label": rng.integers(0, 2, batch_size).astype(np.float32),
         "weight": np.ones(batch_size, np.float32),
     }
+
+
+def deepdta_batch(
+    config: ml_collections.ConfigDict, batch_size: int, factorised: bool, seed: int = 0
+) -> dict:
+    """A DeepDTA batch of `batch_size` pairs with random full-length tokens.
+
+    Naive: one drug and one protein row per pair. Factorised: the rows of a Davis block batch
+    (`DAVIS_BLOCK_ROWS`), each pair indexing one drug and one protein row.
+    """
+    rng = np.random.default_rng(seed)
+    drugs, proteins = DAVIS_BLOCK_ROWS if factorised else (batch_size, batch_size)
+    if factorised:
+        drug_index = rng.integers(0, drugs, batch_size).astype(np.int32)
+        protein_index = np.sort(rng.integers(0, proteins, batch_size)).astype(np.int32)
+    else:
+        drug_index = protein_index = np.arange(batch_size, dtype=np.int32)
+    data, model = config.data, config.model
+    return {
+        "inputs": {
+            "drug_tokens": rng.integers(1, model.smiles_vocab, (drugs, data.smiles_length)),
+            "protein_tokens": rng.integers(1, model.protein_vocab, (proteins, data.protein_length)),
+            "drug_index": drug_index,
+            "protein_index": protein_index,
+        },
+        "label": rng.normal(6.0, 1.0, batch_size).astype(np.float32),
+        "weight": np.ones(batch_size, np.float32),
+    }
+
+
+def textcnn_batch(
+    config: ml_collections.ConfigDict, batch_size: int, length: int, seed: int = 0
+) -> dict:
+    """A DDI batch: random word ids, relative positions of two drugs, all-true mask."""
+    rng = np.random.default_rng(seed)
+    positions = np.arange(length)
+    distance = config.model.max_distance
+
+    def relative(targets: np.ndarray) -> np.ndarray:
+        return np.clip(positions - targets[:, None], -distance, distance) + distance + 1
+
+    e1 = rng.integers(0, length // 2, batch_size)
+    e2 = rng.integers(length // 2, length, batch_size)
+    return {
+        "inputs": {
+            "tokens": rng.integers(1, DDI_VOCABULARY, (batch_size, length)).astype(np.int32),
+            "pos1": relative(e1).astype(np.int32),
+            "pos2": relative(e2).astype(np.int32),
+            "mask": np.ones((batch_size, length), bool),
+        },
+        "label": rng.integers(0, config.model.num_outputs, batch_size).astype(np.int32),
+        "weight": np.ones(batch_size, np.float32),
+    }
+
+
+def make_case(name: str, batch_size: int, steps_override: int | None) -> Case:
+    """The model, default config and batch of one benchmark case."""
+    if name == "deepbind":
+        config = deepbind_config.get_config()
+        length = config.data.length
+        case = Case(
+            name,
+            f"DeepBind, {length} bp one-hot",
+            config,
+            create_model(**config.model),
+            "binary",
+            random_batch(batch_size, length),
+            "seq",
+            100,
+            "deepbind",
+        )
+    elif name in ("deepdta", "deepdta_naive"):
+        config = deepdta_config.get_config("davis")
+        factorised = name == "deepdta"
+        title = (
+            "DeepDTA, factorised Davis block batches "
+            f"({DAVIS_BLOCK_ROWS[0]} drug + {DAVIS_BLOCK_ROWS[1]} protein rows)"
+            if factorised
+            else "DeepDTA, naive pair batches (a drug and a protein per pair)"
+        )
+        case = Case(
+            name,
+            title,
+            config,
+            create_model(**config.model),
+            "regression",
+            deepdta_batch(config, batch_size, factorised),
+            "pairs",
+            20 if factorised else 2,
+            "deepdta",
+        )
+    elif name == "textcnn":
+        config = textcnn_config.get_config()
+        model = create_model(
+            **config.model, vocab_size=DDI_VOCABULARY, embed_dim=config.words.dim, num_channels=1
+        )
+        case = Case(
+            name,
+            f"DDI text CNN, {DDI_LENGTH} tokens",
+            config,
+            model,
+            "multiclass",
+            textcnn_batch(config, batch_size, DDI_LENGTH),
+            "sentences",
+            10,
+            "textcnn",
+        )
+    else:
+        raise ValueError(f"unknown model {name!r}; known: {MODELS}")
+    if steps_override:
+        case.steps = steps_override
+    return case
 
 
 def xla_flops(compiled: jax.stages.Compiled) -> float:
@@ -53,9 +201,10 @@ def xla_flops(compiled: jax.stages.Compiled) -> float:
     return float(sum(module.get("flops", 0.0) for module in analysis))
 
 
-def analytic_flops(batch_size: int, length: int, filters: int, width: int,
-                   hidden: int) -> dict[str, float]:
-    """Multiply-add FLOPs (2 per MAC) of the convolution and dense layers in one train step.
+def analytic_flops(
+    batch_size: int, length: int, filters: int, width: int, hidden: int
+) -> dict[str, float]:
+    """DeepBind's multiply-add FLOPs (2 per MAC) of the convolution and dense layers in a step.
 
     Backward is 2x forward (input and weight gradients) for the dense layers but 1x for the
     convolution, whose input is data and needs no gradient; the usual 3x-forward rule would
@@ -66,25 +215,24 @@ def analytic_flops(batch_size: int, length: int, filters: int, width: int,
     return {"conv_forward": conv, "dense_forward": dense, "step": 2.0 * conv + 3.0 * dense}
 
 
-def jax_train_runner(batch_size: int, length: int,
-                     num_steps: int) -> tuple[Callable[[], None], float]:
-    """A warmed-up callable running `num_steps` DeepBind train steps, and XLA's FLOPs per step.
+def jax_train_runner(
+    case: Case, num_steps: int, mesh: jax.sharding.Mesh | None = None
+) -> tuple[Callable[[], None], float, Callable[[], dict]]:
+    """A warmed-up callable running `num_steps` train steps, XLA's FLOPs per step, and a
+    callable returning the current parameters.
 
     XLA counts the FLOPs of one device's share of the sharded step; this multiplies by the mesh.
     """
-    config = deepbind_config.get_config()
-    mesh = parallel.make_mesh(config.mesh)
-    parallel.local_batch_size(batch_size, mesh)
-    model = create_model(**config.model)
-    tx = make_optimizer(config.optimizer, total_steps=num_steps)
+    mesh = mesh or parallel.make_mesh(case.config.mesh)
+    tx = make_optimizer(case.config.optimizer, total_steps=TOTAL_STEPS)
     replicated = parallel.replicated(mesh)
-    batch = parallel.to_global(random_batch(batch_size, length), mesh)
+    batch = jax.device_put(case.batch, parallel.data_sharded(mesh))
     state = jax.jit(
-        lambda inputs: create_train_state(model, tx, inputs, config.seed),
+        lambda inputs: create_train_state(case.model, tx, inputs, case.config.seed),
         out_shardings=replicated,
     )(batch["inputs"])
     train_fn = jax.jit(
-        functools.partial(steps.train_step, task="binary"),
+        functools.partial(steps.train_step, task=case.task),
         in_shardings=(replicated, parallel.data_sharded(mesh)),
         out_shardings=(replicated, replicated),
         donate_argnums=0,
@@ -98,13 +246,15 @@ def jax_train_runner(batch_size: int, length: int,
         jax.block_until_ready((state, metrics))
 
     run()
-    return run, flops
+    return run, flops, lambda: jax.device_get(state.params)
 
 
 def matmul_runner(size: int, calls: int) -> Callable[[], None]:
     """A warmed-up callable doing `calls` float32 size x size matmuls on one device."""
-    a, b = (jax.random.normal(k, (size, size), jnp.float32)
-            for k in jax.random.split(jax.random.PRNGKey(0)))
+    a, b = (
+        jax.random.normal(k, (size, size), jnp.float32)
+        for k in jax.random.split(jax.random.PRNGKey(0))
+    )
     dot = jax.jit(functools.partial(jnp.dot, precision=jax.lax.Precision.HIGHEST))
 
     def run() -> None:
@@ -114,6 +264,59 @@ def matmul_runner(size: int, calls: int) -> Callable[[], None]:
 
     run()
     return run
+
+
+def torch_runner(case: Case, threads: int, compile_model: bool) -> Callable[[], None]:
+    """The case's PyTorch peer, warmed up (compiled first, with `compile_model`)."""
+    from peers import deepbind_torch, deepdta_torch, textcnn_torch
+
+    if case.peer == "deepbind":
+        return deepbind_torch.train_runner(
+            case.batch["inputs"]["x"],
+            case.batch["label"],
+            steps=case.steps,
+            threads=threads,
+            compile_model=compile_model,
+        )
+    if case.peer == "deepdta":
+        keys = (
+            "smiles_vocab",
+            "protein_vocab",
+            "embed_dim",
+            "num_filters",
+            "smiles_kernel",
+            "protein_kernel",
+            "hidden",
+            "dropout_rate",
+        )
+        return deepdta_torch.train_runner(
+            case.batch,
+            {key: case.config.model[key] for key in keys},
+            steps=case.steps,
+            threads=threads,
+            learning_rate=case.config.optimizer.learning_rate,
+            compile_model=compile_model,
+        )
+    model = case.config.model
+    return textcnn_torch.train_runner(
+        case.batch,
+        {
+            "vocab_size": DDI_VOCABULARY,
+            "embed_dim": case.config.words.dim,
+            "max_distance": model.max_distance,
+            "position_dim": model.position_dim,
+            "window_sizes": tuple(model.window_sizes),
+            "num_filters": model.num_filters,
+            "dropout_rate": model.dropout_rate,
+            "num_outputs": model.num_outputs,
+        },
+        steps=case.steps,
+        threads=threads,
+        total_steps=TOTAL_STEPS,
+        learning_rate=case.config.optimizer.learning_rate,
+        grad_clip_norm=case.config.optimizer.grad_clip_norm,
+        compile_model=compile_model,
+    )
 
 
 def time_in_turn(runners: dict[str, Callable[[], None]], repeats: int) -> dict[str, np.ndarray]:
@@ -128,7 +331,7 @@ def time_in_turn(runners: dict[str, Callable[[], None]], repeats: int) -> dict[s
 
 
 def machine() -> dict:
-    """Processor, accelerator kind and core count, for citing the numbers."""
+    """Processor, accelerator kind, core count and load average, for citing the numbers."""
     processor = platform.processor()
     if not processor and os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as f:
@@ -140,6 +343,7 @@ def machine() -> dict:
         "devices": jax.device_count(),
         "cpu_count": os.cpu_count(),
         "jax": jax.__version__,
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -160,101 +364,290 @@ def _rate(work: float, seconds: np.ndarray) -> tuple[float, float, float]:
     return float(np.median(rates)), float(rates.min()), float(rates.max())
 
 
+def _fmt_rate(rate: tuple[float, float, float], unit: str) -> str:
+    return f"{rate[0]:,.0f} {unit}/s (range {rate[1]:,.0f}-{rate[2]:,.0f})"
+
+
+def devices_worker(batch_size: int, num_steps: int, repeats: int, check_steps: int) -> None:
+    """In a process with several host devices: DeepBind on a 1-device and an all-device mesh,
+    timed in turn, and both meshes' parameters after `check_steps` steps from the same start.
+    Prints one JSON line."""
+    case = make_case("deepbind", batch_size, num_steps)
+    meshes = {
+        "one": jax.make_mesh(
+            (1, 1),
+            (parallel.DATA_AXIS, parallel.MODEL_AXIS),
+            devices=jax.devices()[:1],
+            axis_types=(jax.sharding.AxisType.Auto,) * 2,
+        ),
+        "all": parallel.make_mesh(case.config.mesh),
+    }
+    runners, params = {}, {}
+    for name, mesh in meshes.items():
+        _, _, get_params = jax_train_runner(case, check_steps, mesh)
+        params[name] = get_params()  # after the warm-up call: check_steps steps
+        runners[name] = jax_train_runner(case, num_steps, mesh)[0]
+    seconds = time_in_turn(runners, repeats)
+    flat = {
+        name: np.concatenate([np.ravel(x) for x in jax.tree.leaves(p)])
+        for name, p in params.items()
+    }
+    print(
+        json.dumps(
+            {
+                "devices": jax.device_count(),
+                "rates": {name: _rate(num_steps * batch_size, s) for name, s in seconds.items()},
+                "params_all_devices": flat["all"].tolist(),
+                "max_abs_difference_in_process": float(np.max(np.abs(flat["all"] - flat["one"]))),
+            }
+        )
+    )
+
+
+def devices_comparison(devices: int, batch_size: int, repeats: int) -> dict:
+    """DeepBind on `devices` host devices against one: run `devices_worker` in a subprocess
+    with XLA_FLAGS forcing the device count, and compare its parameters with this process's."""
+    check_steps = 20
+    env = {
+        **os.environ,
+        "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} "
+        f"--xla_force_host_platform_device_count={devices}".strip(),
+    }
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--devices-worker",
+        "--batch-size",
+        str(batch_size),
+        "--repeats",
+        str(repeats),
+        "--check-steps",
+        str(check_steps),
+    ]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    _, _, get_params = jax_train_runner(make_case("deepbind", batch_size, None), check_steps)
+    here = np.concatenate([np.ravel(x) for x in jax.tree.leaves(get_params())])
+    there = np.asarray(result.pop("params_all_devices"))
+    result["max_abs_difference_vs_one_device_process"] = float(np.max(np.abs(here - there)))
+    result["within_tolerance"] = bool(np.allclose(there, here, rtol=1e-4, atol=1e-5))
+    result["check_steps"] = check_steps
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", nargs="+", choices=[*MODELS, "all"], default=["all"])
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--length", type=int, default=101)
-    parser.add_argument("--steps", type=int, default=100, help="train steps per timed repeat")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=0,
+        help="train steps per timed repeat; 0: per model (100 DeepBind, "
+        "2 naive DeepDTA, 20 factorised DeepDTA, 10 text CNN)",
+    )
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--matmul-size", type=int, default=0,
-                        help="matmul side; 0: 2048 on CPU, 8192 on accelerators")
-    parser.add_argument("--peer", choices=["torch"], help="also time a PyTorch (eager) peer")
+    parser.add_argument(
+        "--matmul-size",
+        type=int,
+        default=0,
+        help="matmul side; 0: 2048 on CPU, 8192 on accelerators",
+    )
+    parser.add_argument("--peer", choices=["torch"], help="also time the PyTorch peers (eager)")
+    parser.add_argument(
+        "--compile", action="store_true", help="also time the peers under torch.compile"
+    )
+    parser.add_argument(
+        "--devices",
+        type=int,
+        default=0,
+        help="also time DeepBind on this many host devices (a subprocess)",
+    )
     parser.add_argument("--json", help="write the numbers, date and machine to this file")
+    parser.add_argument("--devices-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--check-steps", type=int, default=20, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.devices_worker:
+        devices_worker(args.batch_size, args.steps or 100, args.repeats, args.check_steps)
+        return
 
     info = machine()
-    print(f"machine: {info['processor']} | {info['devices']} x {info['device_kind']} | "
-          f"{info['cpu_count']} CPUs | jax {info['jax']}")
-    jax_run, flops = jax_train_runner(args.batch_size, args.length, args.steps)
+    print(
+        f"machine: {info['processor']} | {info['devices']} x {info['device_kind']} | "
+        f"{info['cpu_count']} CPUs | jax {info['jax']} | load average "
+        + " ".join(f"{x:.2f}" for x in info["load_average"] or [])
+    )
+    names = MODELS if "all" in args.model else tuple(m for m in MODELS if m in args.model)
+    cases = [make_case(name, args.batch_size, args.steps or None) for name in names]
+    runners: dict[str, Callable[[], None]] = {}
+    flops: dict[str, float] = {}
+    for case in cases:
+        runners[f"{case.name}/jax"], flops[case.name], _ = jax_train_runner(case, case.steps)
     size = args.matmul_size or (2048 if jax.default_backend() == "cpu" else 8192)
     matmul_calls = 4
-    runners = {"jax": jax_run, "matmul": matmul_runner(size, matmul_calls)}
+    runners["matmul"] = matmul_runner(size, matmul_calls)
     torch_missing = args.peer == "torch" and importlib.util.find_spec("torch") is None
+    peers = []
     if args.peer == "torch" and not torch_missing:
         import torch
-        from peers import deepbind_torch
 
-        host = random_batch(args.batch_size, args.length)
         info["torch"] = torch.__version__
         info["torch_threads"] = os.cpu_count() or 1
-        runners["torch"] = deepbind_torch.train_runner(
-            host["inputs"]["x"], host["label"], steps=args.steps, threads=info["torch_threads"]
-        )
+        peers = ["eager"] + (["compiled"] if args.compile else [])
+        for case in cases:
+            for peer in peers:
+                start = time.perf_counter()
+                runners[f"{case.name}/torch {peer}"] = torch_runner(
+                    case, info["torch_threads"], peer == "compiled"
+                )
+                if peer == "compiled":
+                    info[f"torch_compile_seconds/{case.name}"] = time.perf_counter() - start
     busy, own, wall = busy_cpu_seconds(), time.process_time(), time.perf_counter()
     seconds = time_in_turn(runners, args.repeats)
     if busy is not None:
         others = busy_cpu_seconds() - busy - (time.process_time() - own)
         info["other_processes_cores"] = max(0.0, others / (time.perf_counter() - wall))
+    info["load_average_after"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
 
-    config = deepbind_config.get_config()
-    analytic = analytic_flops(args.batch_size, args.length, config.model.num_filters,
-                              config.model.filter_width, config.model.hidden)
-    sequences = args.steps * args.batch_size
-    seq_per_s, seq_low, seq_high = _rate(sequences, seconds["jax"])
-    achieved = flops * seq_per_s / args.batch_size
-    peak, peak_low, peak_high = _rate(matmul_calls * 2.0 * size**3, seconds["matmul"])
-    ceiling = peak * info["devices"]
-    results = {
+    peak = _rate(matmul_calls * 2.0 * size**3, seconds["matmul"])
+    ceiling = peak[0] * info["devices"]
+    print(
+        f"float32 matmul {size}x{size}: {peak[0] / 1e9:,.1f} GFLOP/s per device "
+        f"(range {peak[1] / 1e9:,.1f}-{peak[2] / 1e9:,.1f})"
+    )
+    results: dict = {
         "batch_size": args.batch_size,
-        "length": args.length,
-        "steps": args.steps,
         "repeats": args.repeats,
-        "jax_sequences_per_second": seq_per_s,
-        "jax_sequences_per_second_range": [seq_low, seq_high],
-        "xla_flops_per_step": flops,
-        "analytic_flops_per_step": analytic["step"],
-        "analytic_conv_forward_flops": analytic["conv_forward"],
-        "analytic_dense_forward_flops": analytic["dense_forward"],
-        "achieved_flops_per_second": achieved,
         "matmul_size": size,
-        "matmul_flops_per_second": peak,
-        "matmul_flops_per_second_range": [peak_low, peak_high],
-        "fraction_of_matmul_rate": achieved / ceiling,
+        "matmul_flops_per_second": peak[0],
+        "matmul_flops_per_second_range": [peak[1], peak[2]],
+        "models": {},
     }
-    rows = [
-        ("JAX train throughput", f"{seq_per_s:,.0f} seq/s (range {seq_low:,.0f}-{seq_high:,.0f}; "
-                                 f"batch {args.batch_size}, length {args.length})"),
-        ("FLOPs/step, XLA cost analysis", f"{flops / 1e6:,.1f} M"),
-        ("FLOPs/step, analytic", f"{analytic['step'] / 1e6:,.1f} M = 2 x conv "
-                                 f"{analytic['conv_forward'] / 1e6:,.1f} M + 3 x dense "
-                                 f"{analytic['dense_forward'] / 1e6:,.2f} M"),
-        ("achieved (XLA FLOPs x steps/s)", f"{achieved / 1e9:,.2f} GFLOP/s"),
-        (f"float32 matmul {size}x{size}", f"{peak / 1e9:,.1f} GFLOP/s per device "
-                                          f"(range {peak_low / 1e9:,.1f}-{peak_high / 1e9:,.1f})"),
-        ("fraction of matmul rate", f"{achieved / ceiling:.1%}" + (
-            f" (of {info['devices']} x the one-device rate)" if info["devices"] > 1 else "")),
-    ]
-    if "torch" in seconds:
-        torch_rate, torch_low, torch_high = _rate(sequences, seconds["torch"])
-        results["torch_sequences_per_second"] = torch_rate
-        results["torch_sequences_per_second_range"] = [torch_low, torch_high]
-        results["jax_over_torch"] = seq_per_s / torch_rate
+    table = []
+    for case in cases:
+        work = case.steps * args.batch_size
+        jax_rate = _rate(work, seconds[f"{case.name}/jax"])
+        achieved = flops[case.name] * jax_rate[0] / args.batch_size
+        record = {
+            "title": case.title,
+            "unit": case.unit,
+            "steps": case.steps,
+            "jax_per_second": jax_rate[0],
+            "jax_per_second_range": jax_rate[1:],
+            "xla_flops_per_step": flops[case.name],
+            "achieved_flops_per_second": achieved,
+            "fraction_of_matmul_rate": achieved / ceiling,
+        }
+        rows = [("pgx_jax", _fmt_rate(jax_rate, case.unit))]
+        for peer in peers:
+            rate = _rate(work, seconds[f"{case.name}/torch {peer}"])
+            record[f"torch_{peer}_per_second"] = rate[0]
+            record[f"torch_{peer}_per_second_range"] = rate[1:]
+            record[f"jax_over_torch_{peer}"] = jax_rate[0] / rate[0]
+            rows.append((f"PyTorch {info['torch']} {peer}", _fmt_rate(rate, case.unit)))
+        if peers:
+            best = max(peers, key=lambda p: record[f"torch_{p}_per_second"])
+            record["best_torch"] = best
+            ratios = ", ".join(f"{record[f'jax_over_torch_{p}']:.2f}x vs {p}" for p in peers)
+            rows.append(("pgx_jax / PyTorch", f"{ratios} (best PyTorch: {best})"))
+        elif torch_missing:
+            rows.append(("PyTorch peer", f"skipped: torch is not installed ({INSTALL_TORCH})"))
         rows += [
-            (f"PyTorch {info['torch']} eager", f"{torch_rate:,.0f} seq/s (range {torch_low:,.0f}-"
-                                               f"{torch_high:,.0f}; {info['torch_threads']} "
-                                               "threads)"),
-            ("JAX / PyTorch", f"{results['jax_over_torch']:.2f}x"),
+            ("FLOPs/step, XLA cost analysis", f"{flops[case.name] / 1e9:,.3f} G"),
+            (
+                "achieved (XLA FLOPs x steps/s)",
+                f"{achieved / 1e9:,.1f} GFLOP/s = {achieved / ceiling:.1%} of the matmul rate",
+            ),
         ]
-    elif torch_missing:
-        rows.append(("PyTorch peer", f"skipped: torch is not installed ({INSTALL_TORCH})"))
+        if case.name == "deepbind":
+            model = case.config.model
+            analytic = analytic_flops(
+                args.batch_size,
+                case.config.data.length,
+                model.num_filters,
+                model.filter_width,
+                model.hidden,
+            )
+            record["analytic_flops_per_step"] = analytic["step"]
+            rows.append(
+                (
+                    "FLOPs/step, analytic",
+                    f"{analytic['step'] / 1e9:,.3f} G = 2 x conv "
+                    f"{analytic['conv_forward'] / 1e6:,.1f} M + 3 x dense "
+                    f"{analytic['dense_forward'] / 1e6:,.2f} M",
+                )
+            )
+        if case.name == "deepdta" and "deepdta_naive" in names and peers:
+            naive = results["models"]["deepdta_naive"]
+            best_naive = naive[f"torch_{naive['best_torch']}_per_second"]
+            record["factorised_jax_over_naive_torch"] = jax_rate[0] / best_naive
+            record["factorised_over_naive_jax"] = jax_rate[0] / naive["jax_per_second"]
+            rows.append(
+                (
+                    "factorised pgx_jax / naive PyTorch",
+                    f"{jax_rate[0] / best_naive:,.1f}x (different algorithms: what pair "
+                    "batching buys)",
+                )
+            )
+        results["models"][case.name] = record
+        width = max(len(name) for name, _ in rows)
+        print(
+            f"\n== {case.title} (batch {args.batch_size}, {case.steps} steps x "
+            f"{args.repeats} repeats)"
+        )
+        print("\n".join(f"  {name:<{width}}  {value}" for name, value in rows))
+        table.append(record)
+
+    if args.devices:
+        comparison = devices_comparison(args.devices, args.batch_size, args.repeats)
+        results["devices"] = comparison
+        one, many = comparison["rates"]["one"], comparison["rates"]["all"]
+        print(
+            f"\n== DeepBind on {comparison['devices']} host devices (subprocess, "
+            f"XLA_FLAGS=--xla_force_host_platform_device_count={args.devices})"
+        )
+        print(f"  1-device mesh          {_fmt_rate(one, 'seq')}")
+        print(
+            f"  {comparison['devices']}-device mesh          {_fmt_rate(many, 'seq')} "
+            f"({many[0] / one[0]:.2f}x)"
+        )
+        print(
+            f"  parameters after {comparison['check_steps']} steps: max |difference| "
+            f"{comparison['max_abs_difference_vs_one_device_process']:.2e} vs a 1-device "
+            f"process, {comparison['max_abs_difference_in_process']:.2e} vs the 1-device "
+            f"mesh; within rtol 1e-4, atol 1e-5: {comparison['within_tolerance']}"
+        )
+
+    if peers:
+        print(
+            "\n| model | pgx_jax | PyTorch "
+            + " | PyTorch ".join(peers)
+            + " | pgx_jax / best PyTorch | FLOPs/step | GFLOP/s | of matmul rate |"
+        )
+        print("| --- " * (7 + len(peers) - 1) + "|")
+        for record in table:
+            cells = [f"{record['jax_per_second']:,.0f} {record['unit']}/s"]
+            cells += [f"{record[f'torch_{p}_per_second']:,.0f}" for p in peers]
+            cells += [
+                f"{record['jax_over_torch_' + record['best_torch']]:.2f}x",
+                f"{record['xla_flops_per_step'] / 1e9:,.2f} G",
+                f"{record['achieved_flops_per_second'] / 1e9:,.1f}",
+                f"{record['fraction_of_matmul_rate']:.1%}",
+            ]
+            print(f"| {record['title']} | " + " | ".join(cells) + " |")
     if "other_processes_cores" in info:
-        rows.append(("other processes during timing", f"{info['other_processes_cores']:.2f} "
-                     f"of {info['cpu_count']} cores (more than ~0.1: numbers are contended)"))
-    width = max(len(name) for name, _ in rows)
-    print("\n".join(f"{name:<{width}}  {value}" for name, value in rows))
+        print(
+            f"\nother processes during timing: {info['other_processes_cores']:.2f} of "
+            f"{info['cpu_count']} cores (more than ~0.1: numbers are contended); load average "
+            "after: " + " ".join(f"{x:.2f}" for x in info["load_average_after"] or [])
+        )
     if args.json:
-        record = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-                  "command": " ".join(["python", *sys.argv]), "machine": info, **results}
+        record = {
+            "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "command": " ".join(["python", *sys.argv]),
+            "machine": info,
+            **results,
+        }
         with open(args.json, "w") as f:
             json.dump(record, f, indent=2)
         print(f"wrote {args.json}")

@@ -1,4 +1,4 @@
-"""DeepBind in PyTorch (eager), the peer that `train_throughput.py --peer torch` times.
+"""DeepBind in PyTorch, the peer that `train_throughput.py --model deepbind --peer torch` times.
 
 The same architecture and update as the JAX default config: Conv1d(4, 16, 24) -> ReLU ->
 global max pool -> Linear(16, 32) -> ReLU -> Dropout(0.5) -> Linear(32, 1), binary
@@ -15,8 +15,13 @@ from torch import nn
 class DeepBind(nn.Module):
     """Motif convolution over one-hot input laid out as [batch, 4, length]."""
 
-    def __init__(self, num_filters: int = 16, filter_width: int = 24, hidden: int = 32,
-                 dropout_rate: float = 0.5):
+    def __init__(
+        self,
+        num_filters: int = 16,
+        filter_width: int = 24,
+        hidden: int = 32,
+        dropout_rate: float = 0.5,
+    ):
         super().__init__()
         self.conv = nn.Conv1d(4, num_filters, filter_width)
         self.hidden = nn.Linear(num_filters, hidden)
@@ -29,26 +34,36 @@ class DeepBind(nn.Module):
         return self.head(h).squeeze(-1)
 
 
-def train_runner(x: np.ndarray, y: np.ndarray, *, steps: int, threads: int,
-                 learning_rate: float = 3e-3, grad_clip_norm: float = 1.0,
-                 seed: int = 0) -> Callable[[], None]:
+def train_runner(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    steps: int,
+    threads: int,
+    learning_rate: float = 3e-3,
+    grad_clip_norm: float = 1.0,
+    compile_model: bool = False,
+    seed: int = 0,
+) -> Callable[[], None]:
     """A warmed-up callable that trains `steps` steps on the one batch (`x`, `y`).
 
     `x` is one-hot [batch, length, 4] (the JAX layout; transposed here, once) and `y` the
     float labels [batch]. PyTorch runs synchronously on CPU, so no extra wait is needed.
+    `compile_model` wraps the model in `torch.compile`.
     """
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     inputs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1)))
     labels = torch.from_numpy(y)
     model = DeepBind().train()
+    forward = torch.compile(model) if compile_model else model
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     loss_fn = nn.BCEWithLogitsLoss()
 
     def run() -> None:
         for _ in range(steps):
             optimizer.zero_grad(set_to_none=True)
-            loss_fn(model(inputs), labels).backward()
+            loss_fn(forward(inputs), labels).backward()
             nn.utils.clip_grad_norm_(model.parameters(), grad_clip_norm)
             optimizer.step()
 
