@@ -82,7 +82,9 @@ def parse_offsets(offsets: str, length: int, where: str) -> tuple[tuple[int, int
             raise PgxError(f"{where}: bad charOffset {offsets!r}")
         begin, stop = int(start), int(end) + 1
         if not 0 <= begin < stop <= length:
-            raise PgxError(f"{where}: charOffset {offsets!r} is outside its sentence ({length})")
+            raise PgxError(
+                f"{where}: charOffset {offsets!r} is outside its sentence ({length} characters)"
+            )
         spans.append((begin, stop))
     return tuple(spans)
 
@@ -134,8 +136,12 @@ def parse_document(
             )
         for p in sentence.iter("pair"):
             where = f"{name}: pair {p.get('id')}"
-            if p.get("e1") not in entities or p.get("e2") not in entities:
-                raise PgxError(f"{where}: refers to an entity missing from sentence {sid}")
+            for role in ("e1", "e2"):
+                if p.get(role) not in entities:
+                    raise PgxError(
+                        f"{where}: {role}={p.get(role)!r} refers to an entity missing from "
+                        f"sentence {sid}"
+                    )
             label = _label(p, where, untyped)
             if label is None:
                 skipped["untyped_positive"] += 1
