@@ -7,6 +7,7 @@ and `pgx mutagenesis` on the same run finds the planted site."""
 
 import contextlib
 import csv
+import gzip
 import io
 import os
 import stat
@@ -256,3 +257,37 @@ def test_mutagenesis_command_finds_the_planted_site(run, files, tmp_path):
             image.verify()
     assert not os.path.exists(os.path.join(out, "other.npz"))
     assert pgx(["mutagenesis", *args, "--record=nope"]) == 1
+
+
+def test_multi_output_rows_get_one_column_set_per_output(files, tmp_path):
+    """Two-output (multi-label) scores: `_0`/`_1` TSV columns and `PGX_*_<k>` INFO fields."""
+    from pgx_jax.variants.scoring import AlleleRow, write_tsv, write_vcf
+
+    records = list(read_vcf(files["vcf"]))
+    rows = [AlleleRow(r, alt, "insertion", "not scored") for r in records for alt in r.alts]
+    logits = {"ref": np.array([0.0, 1.0]), "alt": np.array([1.0, -1.0])}
+    rows[0].status, rows[0].detail = "scored", ""
+    rows[0].ref_score, rows[0].alt_score = (1 / (1 + np.exp(-v)) for v in logits.values())
+    rows[0].log_odds_change = logits["alt"] - logits["ref"]
+    out = str(tmp_path / "multi.tsv")
+    write_tsv(rows, "multilabel", out)
+    first = _read_tsv(out)["destroy"]
+    assert [first[f"log_odds_change_{k}"] for k in (0, 1)] == ["1", "-2"]
+    assert float(first["diff_1"]) == pytest.approx(1 / (1 + np.exp(1)) - 1 / (1 + np.exp(-1)))
+    assert _read_tsv(out)["outside"]["diff_0"] == ""
+    write_vcf(rows, "multilabel", files["vcf"], out + ".vcf")
+    with pysam.VariantFile(out + ".vcf") as vcf:
+        assert {"PGX_DIFF_0", "PGX_DIFF_1", "PGX_LOGODDS_1"} <= set(vcf.header.info)
+        record = next(iter(vcf))
+        assert record.info["PGX_LOGODDS_1"][0] == pytest.approx(-2.0)
+
+
+def test_bgzip_vcf_is_read_and_plain_gzip_is_a_clear_error(files, tmp_path):
+    bgzipped = str(tmp_path / "v.vcf.gz")
+    pysam.tabix_compress(files["vcf"], bgzipped)
+    assert [r.id for r in read_vcf(bgzipped)] == [r.id for r in read_vcf(files["vcf"])]
+    assert next(iter(read_vcf(bgzipped))).line == 4
+    plain = tmp_path / "plain.vcf.gz"
+    plain.write_bytes(gzip.compress(Path(files["vcf"]).read_bytes()))
+    with pytest.raises(PgxError, match="gzip-compressed but not bgzip"):
+        list(read_vcf(str(plain)))

@@ -37,6 +37,11 @@ def open_vcf(path: str):
     pysam.set_verbosity(0)
     try:
         return pysam.VariantFile(path)
+    except NotImplementedError:
+        raise PgxError(
+            f"{path}: gzip-compressed but not bgzip, which htslib cannot read; recompress it "
+            "with `bgzip` or give the plain VCF"
+        ) from None
     except (ValueError, OSError) as err:
         raise PgxError(f"{path}: not a readable VCF ({err})") from None
 
