@@ -110,11 +110,15 @@ def _encode_fasta_batch(experiment, records: dict, lines: list[int], path: str, 
 def predict_fasta(
     run, path: str, batch_size: int = 0, progress: bool = True, bad: BadRecords | None = None
 ):
-    """Ids and predictions [N, ...] of a restored run on the records of a FASTA file."""
+    """Ids and predictions [N, ...] of a restored run on the records of a FASTA file.
+
+    Records the reader or the encoder rejects go to `bad` in file order (under "error" the
+    first raises as soon as no earlier record can be bad)."""
     from pgx_jax.data.readers import read_fasta_lines
 
     bad = bad or BadRecords()
-    records, lines = read_fasta_lines(path, bad_records=bad)
+    found = BadRecords("skip")
+    records, lines = read_fasta_lines(path, bad_records=found)
     source = run.experiment.splits["train"]
     label = np.asarray(source[0]["label"]) if len(source) else np.zeros((), np.float32)
     size = batch_size or run.config.data.batch_size
@@ -129,12 +133,15 @@ def predict_fasta(
                 "label": np.zeros((len(chunk), *label.shape), label.dtype),
             }
             encoded, kept = _encode_fasta_batch(
-                run.experiment, batch, lines[start : start + size], path, bad
+                run.experiment, batch, lines[start : start + size], path, found
             )
+            if bad.policy == "error" and found.skipped:
+                bad.replay(found)
             ids.extend(chunk[i].id for i in kept)
             yield (encoded["inputs"] if encoded else None), int(kept.size)
 
     predictions = _score(run, batches(), len(records), size, progress)
+    bad.replay(found)
     return ids, predictions
 
 

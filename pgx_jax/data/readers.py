@@ -31,19 +31,20 @@ SKIPPED_RECORDS_FILE = "skipped_records.tsv"
 
 @dataclasses.dataclass(frozen=True)
 class BadRecord:
-    """A record left out: its file, 1-based line (0 when unknown), id and the problem."""
+    """A record left out: its file, 1-based line (0 when unknown), id and the problem; `kind`
+    names the file's format in the message ("FASTA file")."""
 
     file: str
     line: int
     record: str
     problem: str
+    kind: str = ""
 
-    def message(self, kind: str = "") -> str:
-        """The one-line error: `[kind ]file line N: problem` (the problem names the record)."""
-        where = f"{kind} {self.file}" if kind else self.file
-        return (
-            f"{where} line {self.line}: {self.problem}" if self.line else f"{where}: {self.problem}"
-        )
+    def message(self) -> str:
+        """The one-line error: `[kind ]file[ line N]: problem` (the problem names the record)."""
+        where = f"{self.kind} {self.file}" if self.kind else self.file
+        line = f" line {self.line}" if self.line else ""
+        return f"{where}{line}: {self.problem}"
 
 
 class BadRecords:
@@ -58,10 +59,16 @@ class BadRecords:
 
     def reject(self, file: str, line: int, record: str, problem: str, kind: str = "") -> None:
         """Raise PgxError for the record under "error"; list it under "skip"."""
-        bad = BadRecord(os.fspath(file), line, record, problem)
+        bad = BadRecord(os.fspath(file), line, record, problem, kind)
         if self.policy == "error":
-            raise PgxError(bad.message(kind))
+            raise PgxError(bad.message())
         self.skipped.append(bad)
+
+    def replay(self, found: BadRecords) -> None:
+        """Hand the records `found` listed to this policy in file order (the first raises
+        under "error")."""
+        for bad in sorted(found.skipped, key=lambda b: (b.file, b.line)):
+            self.reject(bad.file, bad.line, bad.record, bad.problem, bad.kind)
 
     def summary(self, shown: int = 3, listed_in: str = "") -> str:
         """One line: how many records were skipped, the first `shown`, where the rest are."""
@@ -78,7 +85,7 @@ class BadRecords:
         with open(f"{path}.tmp", "w", newline="") as f:
             writer = csv.writer(f, delimiter="\t", lineterminator="\n")
             writer.writerow(["file", "line", "record", "problem"])
-            writer.writerows(dataclasses.astuple(bad) for bad in self.skipped)
+            writer.writerows((b.file, b.line, b.record, b.problem) for b in self.skipped)
         os.replace(f"{path}.tmp", path)
 
 
@@ -112,7 +119,8 @@ _SKIPPING = ("", "", 0)
 def _parse_fasta(
     lines: TextIO, path: str, allow_duplicate_ids: bool, bad: BadRecords
 ) -> tuple[list[FastaRecord], list[int]]:
-    """Parse FASTA lines; the records and the line of each header."""
+    """Parse FASTA lines; the records and the line of each header. Bad records go to `bad`
+    (the caller's "skip" list, so they can be reported in file order with the others)."""
     kind = "FASTA file"
     where = f"{kind} {path}"
     records: list[FastaRecord] = []
@@ -168,10 +176,10 @@ def read_fasta_lines(
     """`read_fasta`, and the 1-based line of each record's header."""
     path = os.fspath(path)
     where = f"FASTA file {path}"
-    bad = bad_records or BadRecords()
+    found = BadRecords("skip")
     try:
         with open_text(path) as fh:
-            records, lines = _parse_fasta(fh, path, allow_duplicate_ids, bad)
+            records, lines = _parse_fasta(fh, path, allow_duplicate_ids, found)
     except UnicodeDecodeError as err:
         raise PgxError(f"{where}: not valid UTF-8 text ({err.reason})") from err
     except (gzip.BadGzipFile, EOFError, OSError, zlib.error) as err:
@@ -186,10 +194,11 @@ def read_fasta_lines(
                     validate([record.sequence], alphabet, [record.id])
                     kept.append((record, line))
                 except PgxError as err:
-                    bad.reject(path, line, record.id, str(err), "FASTA file")
+                    found.reject(path, line, record.id, str(err), "FASTA file")
             records, lines = [r for r, _ in kept], [n for _, n in kept]
+    (bad_records or BadRecords()).replay(found)
     if not records:
-        raise PgxError(f"{where}: no records left after skipping {len(bad.skipped)} bad ones")
+        raise PgxError(f"{where}: no records left after skipping {len(found.skipped)} bad ones")
     return records, lines
 
 
