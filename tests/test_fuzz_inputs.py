@@ -1,16 +1,19 @@
-"""Property tests: random strings and files never raise anything but PgxError from the encoders
-and the FASTA reader, and encoding then decoding valid input gives it back."""
+"""Property tests: random strings and files never raise anything but PgxError from the encoders,
+the FASTA reader (which, skipping, accounts for every record), the SMILES and protein
+tokenisers and the DDI-2013 XML parser; encoding then decoding valid input gives it back."""
 
 import gzip
 
+import ml_collections
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pgx_jax.data import alphabets
+from experiments import dti
+from pgx_jax.data import alphabets, ddi_corpus
 from pgx_jax.data.alphabets import DNA, PROTEIN, RNA
-from pgx_jax.data.readers import FastaRecord, read_fasta
+from pgx_jax.data.readers import BadRecords, FastaRecord, read_fasta
 from pgx_jax.errors import PgxError
 
 ALPHABETS = (DNA, RNA, PROTEIN)
@@ -162,3 +165,77 @@ def test_valid_chars_cover_the_lookup_table(alphabet):
     valid = {chr(b) for b in range(256) if alphabets._lookup(alphabet)[b] >= 0}
     assert valid == set(_valid_chars(alphabet))
     assert np.all(alphabets._lookup(alphabet)[[ord(c) for c in valid]] > 0)
+
+
+@FUZZ
+@given(
+    text=st.lists(_FASTA_PIECES, max_size=30).map("".join),
+    alphabet=st.sampled_from(ALPHABETS),
+    duplicates=st.booleans(),
+)
+def test_skipping_fasta_reader_accounts_for_every_header(tmp_path, text, alphabet, duplicates):
+    """Under "skip" every header line is a record read or a record listed, never lost."""
+    path = tmp_path / "skip.fa"
+    path.write_text(text)
+    bad = BadRecords("skip")
+    try:
+        records = read_fasta(path, duplicates, alphabet, bad)
+    except PgxError as err:
+        assert "skip.fa" in str(err) and "\n" not in str(err)
+        return
+    headers = [n for n, line in enumerate(text.splitlines(), 1) if line.strip().startswith(">")]
+    lines = [b.line for b in bad.skipped]
+    assert len(records) + len(bad.skipped) == len(headers)
+    assert set(lines) <= set(headers) and lines == sorted(lines)
+
+
+@FUZZ
+@given(
+    text=st.one_of(
+        st.text(max_size=40),
+        st.text("CNOcnos()=#[]123@+-Hl", max_size=40),
+    ),
+)
+def test_smiles_encoding_raises_only_pgx_errors(text):
+    data = ml_collections.ConfigDict({"smiles_length": 20, "protein_length": 20})
+    for encode in (dti.smiles_row, dti.protein_row):
+        try:
+            row = encode(text, "r", data)
+        except PgxError as err:
+            assert "'r'" in str(err) and "\n" not in str(err)
+        else:
+            assert row.shape == (20,) and row.min() >= 0
+
+
+_XML_PIECES = st.sampled_from(
+    [
+        '<document id="d">',
+        "</document>",
+        '<sentence id="s" text="Aspirin and warfarin.">',
+        "</sentence>",
+        '<entity id="e0" charOffset="0-6" text="Aspirin"/>',
+        '<entity id="e1" charOffset="12-19" text="warfarin"/>',
+        '<entity id="e2" charOffset="5-40" text="x"/>',
+        '<entity id="e3" charOffset="a-b;3" text="x"/>',
+        '<pair id="p" e1="e0" e2="e1" ddi="false"/>',
+        '<pair id="q" e1="e0" e2="e9" ddi="true" type="effect"/>',
+        '<pair id="r" e1="e0" e2="e1" ddi="maybe"/>',
+        "<",
+        "&",
+    ]
+)
+
+
+@FUZZ
+@given(xml=st.one_of(st.text(max_size=80), st.lists(_XML_PIECES, max_size=12).map("".join)))
+def test_ddi_xml_parser_raises_only_pgx_errors(xml):
+    try:
+        pairs, _ = ddi_corpus.parse_document(xml, "fuzz.xml", untyped="error")
+    except PgxError as err:
+        assert str(err).startswith("fuzz.xml: ") and "\n" not in str(err)
+    else:
+        for pair in pairs:
+            try:
+                ddi_corpus.preprocess(pair)
+            except PgxError as err:
+                assert "\n" not in str(err)
