@@ -14,10 +14,10 @@ import pytest
 from conftest import REPO, run_pgx
 
 from pgx_jax.checkpoint import load_state_tree
-from pgx_jax.train import sweep
+from pgx_jax.experiment import Experiment
+from pgx_jax.models import create_model
+from pgx_jax.train import loop, sweep
 from pgx_jax.train.writers import read_metrics
-
-pytestmark = pytest.mark.slow
 
 SEEDS = (0, 1, 2)
 OVERRIDES = {
@@ -56,6 +56,7 @@ def _params(workdir: str, kind: str) -> np.ndarray:
     return _flat(state["params"])
 
 
+@pytest.mark.slow
 def test_members_equal_their_single_runs(vmapped, tmp_path, capsys):
     separate = str(tmp_path / "separate")
     sweep.run(_config(), [{"seed": s} for s in SEEDS], separate, vmap_seeds=False)
@@ -89,6 +90,7 @@ def test_members_equal_their_single_runs(vmapped, tmp_path, capsys):
         assert f.read().count("\n") == 2 + len(SEEDS)
 
 
+@pytest.mark.slow
 def test_stopped_group_resumes_to_the_same_end(vmapped, tmp_path):
     sweep_file = tmp_path / "seeds.py"
     sweep_file.write_text(
@@ -130,6 +132,37 @@ def test_stopped_group_resumes_to_the_same_end(vmapped, tmp_path):
         np.testing.assert_array_equal(
             _params(member, "latest"), _params(_member(vmapped, seed), "latest")
         )
+
+
+def test_group_resumes_only_from_one_common_step():
+    """Members still training must share their checkpoint step; stopped ones may lag."""
+
+    def member(step: int, stopped: bool):
+        meta = {"stopped_early": stopped}
+        return loop._Member(None, None, f"seed={step}", None, meta, step)
+
+    assert loop._common_step([member(8, False), member(4, True), member(8, False)]) == 8
+    assert loop._common_step([member(4, True), member(6, True)]) == 6
+    with pytest.raises(loop.MembersOutOfStep, match="different steps"):
+        loop._common_step([member(8, False), member(0, False)])
+
+
+def test_seed_groups_and_what_keeps_a_group_apart():
+    config = _config()
+    assert sweep._without_seed({"a": 1, "seed": 0}) == sweep._without_seed({"seed": 3, "a": 1})
+    assert sweep._without_seed({"a": 1, "seed": 0}) != sweep._without_seed({"a": 2, "seed": 0})
+    assert sweep._config_obstacle(config) is None
+    with_protocol = sweep.apply_overrides(config, {"protocol.field": "data.fold"})
+    assert "protocol" in sweep._config_obstacle(with_protocol)
+
+    def experiment(num_filters: int, train_batches=None) -> Experiment:
+        model = create_model(name="deepbind", num_filters=num_filters)
+        return Experiment(model, "binary", {}, None, (), train_batches=train_batches)
+
+    assert sweep._experiment_obstacle([experiment(4), experiment(4)]) is None
+    assert "depends on the seed" in sweep._experiment_obstacle([experiment(4), experiment(5)])
+    own_batches = [experiment(4, train_batches=print), experiment(4, train_batches=print)]
+    assert "batches its own" in sweep._experiment_obstacle(own_batches)
 
 
 def _steps(directory: str) -> list[str]:
