@@ -91,6 +91,25 @@ def _small_config(folder: str, policy: str):
     return config
 
 
+def test_dti_protein_with_a_residue_outside_the_set_error_or_skip(tmp_path):
+    write_small_kiba(str(tmp_path))
+    folder = os.path.join(tmp_path, "kiba")
+    path = os.path.join(folder, "proteins.txt")
+    with open(path) as f:
+        proteins = json.load(f)
+    proteins["P4"] = "MKJ" + proteins["P4"]
+    with open(path, "w") as f:
+        json.dump(proteins, f)
+    with pytest.raises(PgxError) as caught:
+        dti.build(_small_config(folder, "error"))
+    assert str(caught.value) == (
+        f"{path} line 1: protein 'P4' position 3: character 'J' is not in DeepDTA's character set"
+    )
+    experiment = dti.build(_small_config(folder, "skip"))
+    used = np.concatenate([s.columns["protein_index"] for s in experiment.splits.values()])
+    assert 4 not in used and {3, 5} <= set(used.tolist())
+
+
 @pytest.mark.slow
 def test_dti_training_two_bad_drugs_error_or_skip(tmp_path, capsys):
     folder, lost_pairs = _kiba_with_two_bad_drugs(tmp_path)
