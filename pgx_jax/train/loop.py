@@ -260,7 +260,6 @@ def _fit(
 
     example = next(pipeline.eval_batches(train_source, experiment.encode, batch_size))
     tx = make_optimizer(config.optimizer, total_steps)
-    replicated = parallel.replicated(mesh)
 
     def init(inputs, seed):
         return create_train_state(experiment.model, tx, inputs, seed)
@@ -275,17 +274,6 @@ def _fit(
         state = jax.jit(jax.vmap(init, in_axes=(None, 0)), out_shardings=state_sharding)(
             example["inputs"], np.array([c.seed for c in configs], np.int32)
         )
-        train_fn = jax.jit(
-            functools.partial(steps.members_train_step, task=experiment.task),
-            in_shardings=(state_sharding, parallel.data_sharded(mesh, members=True), replicated),
-            out_shardings=(state_sharding, replicated),
-            donate_argnums=0,
-        )
-        eval_fn = jax.jit(
-            functools.partial(steps.members_eval_step, task=experiment.task),
-            in_shardings=(state_sharding, parallel.data_sharded(mesh)),
-            out_shardings=parallel.data_sharded(mesh, members=True),
-        )
         take_member = jax.jit(
             lambda state, m: jax.tree.map(lambda x: x[m], state), out_shardings=member_sharding
         )
@@ -299,17 +287,6 @@ def _fit(
             example["inputs"]
         )
         state = init_from(state, tcfg)
-        train_fn = jax.jit(
-            functools.partial(steps.train_step, task=experiment.task),
-            in_shardings=(state_sharding, parallel.data_sharded(mesh)),
-            out_shardings=(state_sharding, replicated),
-            donate_argnums=0,
-        )
-        eval_fn = jax.jit(
-            functools.partial(steps.eval_step, task=experiment.task),
-            in_shardings=(state_sharding, parallel.data_sharded(mesh)),
-            out_shardings=parallel.data_sharded(mesh),
-        )
 
         def take_member(state, m):
             return state
@@ -317,6 +294,7 @@ def _fit(
         def stack(state):
             return state
 
+    train_fn, eval_fn = _jit_steps(experiment.task, state_sharding, mesh, stacked)
     stopping = tcfg.get("early_stopping", ml_collections.ConfigDict())
     stop_metric, stop_mode = stopping.get("metric"), stopping.get("mode", "max")
     patience = stopping.get("patience", 0)
@@ -390,13 +368,10 @@ def _fit(
             if jax.process_count() == 1:  # one process alone must not stop: the others hang
                 for m in np.flatnonzero(active):
                     _check_labels(local[m], ids[m], experiment.task, step + 1)
-            if stacked:
-                batch = jax.tree.map(lambda *xs: np.stack(xs), *local)
-                state, train_metrics = train_fn(
-                    state, parallel.to_global(batch, mesh, members=True), active
-                )
-            else:
-                state, train_metrics = train_fn(state, parallel.to_global(local[0], mesh))
+            batch = jax.tree.map(lambda *xs: np.stack(xs), *local) if stacked else local[0]
+            state, train_metrics = train_fn(
+                state, parallel.to_global(batch, mesh, stacked), *([active] if stacked else [])
+            )
             step += 1
             for m in np.flatnonzero(active):
                 members[m].step = step
@@ -487,6 +462,32 @@ def _fit(
             path = os.path.join(member.workdir, "results.json")
             _write_atomically(path, json.dumps(results[m], indent=2, sort_keys=True))
     return results
+
+
+def _jit_steps(task: str, state_sharding, mesh, stacked: bool):
+    """The train and eval steps, jitted with shardings and donated state (their `members_`
+    forms, whose train step also takes the mask of members still training, when `stacked`)."""
+    replicated = parallel.replicated(mesh)
+    if stacked:
+        train_step, eval_step, active_sharding = (
+            steps.members_train_step,
+            steps.members_eval_step,
+            (replicated,),
+        )
+    else:
+        train_step, eval_step, active_sharding = steps.train_step, steps.eval_step, ()
+    train_fn = jax.jit(
+        functools.partial(train_step, task=task),
+        in_shardings=(state_sharding, parallel.data_sharded(mesh, stacked), *active_sharding),
+        out_shardings=(state_sharding, replicated),
+        donate_argnums=0,
+    )
+    eval_fn = jax.jit(
+        functools.partial(eval_step, task=task),
+        in_shardings=(state_sharding, parallel.data_sharded(mesh)),
+        out_shardings=parallel.data_sharded(mesh, stacked),
+    )
+    return train_fn, eval_fn
 
 
 def _common_step(members: list[_Member]) -> int:
