@@ -122,15 +122,11 @@ def window_scorer(run, batch_size: int, average_strands: bool = False):
     return score
 
 
-def link_numpy(task: str, outputs: np.ndarray) -> np.ndarray:
-    """`pgx_jax.train.losses.link` in float64 numpy: probabilities or values."""
-    outputs = np.asarray(outputs, np.float64)
-    if task in ("binary", "multilabel"):
-        return 1.0 / (1.0 + np.exp(-outputs))
-    if task == "multiclass":
-        shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
-        return shifted / shifted.sum(axis=-1, keepdims=True)
-    return outputs
+def predictions(task: str, outputs: np.ndarray) -> np.ndarray:
+    """Raw outputs to predictions with the training link (`pgx_jax.train.losses.link`)."""
+    from pgx_jax.train.losses import link
+
+    return np.asarray(link(task, np.asarray(outputs, np.float32)), np.float64)
 
 
 def log_odds(task: str, outputs: np.ndarray) -> np.ndarray | None:
@@ -140,7 +136,7 @@ def log_odds(task: str, outputs: np.ndarray) -> np.ndarray | None:
     if task in ("binary", "multilabel"):
         return outputs
     if task == "multiclass":
-        p = np.clip(link_numpy(task, outputs), 1e-12, 1 - 1e-12)
+        p = np.clip(predictions(task, outputs), 1e-7, 1 - 1e-7)
         return np.log(p) - np.log1p(-p)
     return None
 
@@ -178,10 +174,10 @@ def score_rows(
     ) as bar:
         outputs = score(windows, ids, bar)
     task = run.experiment.task
-    predictions = link_numpy(task, outputs)
+    scores = predictions(task, outputs)
     odds = log_odds(task, outputs)
     for i, row in enumerate(scored):
-        row.ref_score, row.alt_score = predictions[2 * i], predictions[2 * i + 1]
+        row.ref_score, row.alt_score = scores[2 * i], scores[2 * i + 1]
         if odds is not None:
             row.log_odds_change = odds[2 * i + 1] - odds[2 * i]
     return rows
