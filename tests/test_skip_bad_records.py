@@ -161,6 +161,10 @@ def test_predict_fasta_two_bad_records_error_or_skip(tmp_path):
     assert ids == ["a", "c", "d"] and predictions.shape == (3,)
     assert [(b.line, b.record) for b in bad.skipped] == [(3, "b"), (8, "a")]
     assert "invalid character 'Z'" in bad.skipped[0].problem
+    later = tmp_path / "later.fa"  # the encoder's problem (line 5) precedes the reader's (7)
+    later.write_text(">a\nACGT\n>b\nACGT\n>c\nACZT\n>b\nGG\n")
+    with pytest.raises(PgxError, match=f"^{later} line 5: record 'c': "):
+        predict_file(run, str(later), batch_size=1)
     kept = tmp_path / "kept.fa"
     kept.write_text(">a\n" + "ACGT" * 30 + "\n>c\nGGCC\nAA\n>d\nCCCC\n")
     np.testing.assert_allclose(predict_file(run, str(kept))[1], predictions, rtol=1e-6)

@@ -68,9 +68,11 @@ def _pad(tree, rows: int):
     return jax.tree.map(pad, tree)
 
 
-def _score(run, batches: Iterator[tuple[dict, int]], total: int, size: int, progress: bool):
+def _score(
+    run, batches: Iterator[tuple[dict, int]], total: int, size: int, progress: bool, path: str
+):
     """Predictions [N, ...] of `run` on encoded batches (model inputs, rows), jitted and padded
-    to `size` rows so every batch has one shape."""
+    to `size` rows so every batch has one shape; PgxError naming `path` if no record is left."""
     import jax
     from tqdm import tqdm
 
@@ -85,7 +87,7 @@ def _score(run, batches: Iterator[tuple[dict, int]], total: int, size: int, prog
                 outputs.append(np.asarray(apply(run.variables, _pad(inputs, size)))[:rows])
             bar.update(rows)
     if not outputs:
-        raise PgxError("no records left to predict")
+        raise PgxError(f"{path}: no records left to predict")
     return np.concatenate(outputs)
 
 
@@ -112,8 +114,8 @@ def predict_fasta(
 ):
     """Ids and predictions [N, ...] of a restored run on the records of a FASTA file.
 
-    Records the reader or the encoder rejects go to `bad` in file order (under "error" the
-    first raises as soon as no earlier record can be bad)."""
+    Records the reader or the encoder rejects go to `bad` in file order: under "error" the
+    first in the file raises once every record before it has been encoded."""
     from pgx_jax.data.readers import read_fasta_lines
 
     bad = bad or BadRecords()
@@ -135,12 +137,13 @@ def predict_fasta(
             encoded, kept = _encode_fasta_batch(
                 run.experiment, batch, lines[start : start + size], path, found
             )
-            if bad.policy == "error" and found.skipped:
+            checked_to = lines[min(start + size, len(records)) - 1]
+            if bad.policy == "error" and any(b.line <= checked_to for b in found.skipped):
                 bad.replay(found)
             ids.extend(chunk[i].id for i in kept)
             yield (encoded["inputs"] if encoded else None), int(kept.size)
 
-    predictions = _score(run, batches(), len(records), size, progress)
+    predictions = _score(run, batches(), len(records), size, progress, path)
     bad.replay(found)
     return ids, predictions
 
@@ -199,7 +202,7 @@ def predict_csv(
             padded = _pad(stacked, size)
             yield module.prediction_inputs(padded), len(chunk)
 
-    predictions = _score(run, batches(), len(encoded), size, progress)
+    predictions = _score(run, batches(), len(encoded), size, progress, path)
     return ids, predictions
 
 
