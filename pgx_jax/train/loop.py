@@ -313,7 +313,12 @@ def _fit(
         restored = member.checkpoints.restore("latest", states[m])
         if restored is not None:
             member.step, states[m], member.meta = restored
-    start_step = _common_step(members)
+    try:
+        start_step = _common_step(members)
+    except MembersOutOfStep:
+        for member in members:
+            member.checkpoints.close()
+        raise
     if any(member.step for member in members):
         state = stack(*states)
         for member in members:
