@@ -34,12 +34,12 @@ SITE = 200
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> str:
-    """RC-shared DeepBind on the planted CTCF motif: 3000 sequences, 300 steps."""
+    """RC-shared DeepBind on the planted CTCF motif: 3000 sequences, 300 steps of 128."""
     workdir = str(tmp_path_factory.mktemp("variants") / "run")
     run_pgx(
         ["train", "--config=configs/binding/deepbind.py:rc=True",
-         "--config.data.num_examples=3000", "--config.train.num_steps=300",
-         f"--workdir={workdir}"]
+         "--config.data.num_examples=3000", "--config.data.batch_size=128",
+         "--config.train.num_steps=300", f"--workdir={workdir}"]
     )  # fmt: skip
     return workdir
 

@@ -78,12 +78,15 @@ def explain_record(run, sequence: str, record_id: str, output_index: int, steps:
     }
 
 
-def write_record(result: dict, record_id: str, sequence: str, letters: str, outdir: str) -> list:
+def write_record(result: dict, record_id: str, letters: str, outdir: str) -> list:
     """The npz, TSV and PNG files of one explained record; returns their paths."""
     from pgx_jax.interpret import mutagenesis as ism
 
     stem = os.path.join(outdir, re.sub(r"[^A-Za-z0-9._-]", "_", record_id))
-    shown = sequence[: len(result["x"])].upper()
+    shown = "".join(
+        letters[k] if row[k] > 0.5 else "N"
+        for row, k in zip(result["x"], result["x"].argmax(axis=1), strict=True)
+    )  # the bases the model read, after the encoder's padding and cutting
     np.savez(f"{stem}.npz", sequence=shown, letters=letters, **result)
     with open(f"{stem}_ism.tsv", "w") as f:
         f.write("\t".join(["position", "ref", *letters]) + "\n")
@@ -146,7 +149,13 @@ def main(argv: list[str]) -> int:
             flag_values.steps,
             flag_values.baseline,
         )
-        paths = write_record(result, record.id, record.sequence, letters, flag_values.outdir)
+        if len(record.sequence) > len(result["x"]):
+            print(
+                f"mutagenesis: {record.id}: {len(record.sequence)} bases, the model reads "
+                f"{len(result['x'])} of them (as the run's encoder cuts them)",
+                file=sys.stderr,
+            )
+        paths = write_record(result, record.id, letters, flag_values.outdir)
         print(
             f"mutagenesis: {record.id}: score {result['score']:.4f}, "
             f"{len(result['x'])} positions -> {', '.join(os.path.basename(p) for p in paths)}",
