@@ -15,6 +15,7 @@ to stderr. The command fails (exit 1, after writing the outputs) when no allele 
 scored, or with `--strict` when any REF mismatches or contig is unknown.
 """
 
+import os
 import sys
 
 from absl import flags
@@ -59,6 +60,8 @@ def main(argv: list[str]) -> int:
     from pgx_jax.variants.vcf import Reference, read_vcf
 
     records = list(read_vcf(flag_values.vcf))
+    if not os.path.isfile(flag_values.fasta):
+        raise PgxError(f"file not found: {flag_values.fasta}")
     run = restore_run(flag_values.workdir)
     if "sequence" not in run.experiment.splits["train"][0]:
         raise PgxError(
