@@ -292,3 +292,43 @@ def test_bgzip_vcf_is_read_and_plain_gzip_is_a_clear_error(files, tmp_path):
     plain.write_bytes(gzip.compress(Path(files["vcf"]).read_bytes()))
     with pytest.raises(PgxError, match="gzip-compressed but not bgzip"):
         list(read_vcf(str(plain)))
+
+
+def test_strand_averaging_run_scores_the_mean_of_both_strands():
+    """A `data.rc_average` run (StrandAverage around DeepBind) and `--average_strands` on the
+    bare model both give the mean logit of a window and its reverse complement."""
+    import functools
+    import types
+
+    import jax
+
+    from experiments.binding import StrandAverage, encode_nucleotides
+    from pgx_jax.experiment import Experiment
+    from pgx_jax.models import create_model
+    from pgx_jax.variants.scoring import window_scorer
+
+    bare = create_model("deepbind", num_filters=8, filter_width=9, hidden=16)
+    variables = bare.init(jax.random.key(0), np.zeros((1, 101, 4), np.float32))
+    encode = functools.partial(encode_nucleotides, alphabet=DNA, length=101, unknown="uniform")
+    splits = {"train": [{"label": np.float32(0)}]}
+
+    def run(model):
+        experiment = Experiment(model, "binary", splits, encode, ())
+        wrapped = {"params": {"model": variables["params"]}}  # StrandAverage's submodule
+        chosen = wrapped if isinstance(model, StrandAverage) else variables
+        return types.SimpleNamespace(experiment=experiment, variables=chosen, workdir="run")
+
+    rng = np.random.default_rng(3)
+    windows = ["".join(rng.choice(list("ACGT"), 101)) for _ in range(5)]
+    flipped, ids = reverse_complement(windows, DNA), list("abcde")
+    forward = window_scorer(run(bare), 2)(windows, ids)
+    backward = window_scorer(run(bare), 2)(flipped, ids)
+    assert np.abs(forward - backward).max() > 1e-3  # the bare model is not symmetric
+    averaged = window_scorer(run(StrandAverage(bare)), 2)(windows, ids)
+    np.testing.assert_allclose(averaged, (forward + backward) / 2, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        window_scorer(run(StrandAverage(bare)), 2)(flipped, ids), averaged, rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        window_scorer(run(bare), 3, average_strands=True)(windows, ids), averaged, rtol=1e-5
+    )
