@@ -2,10 +2,13 @@
 
 A CNN reads the reference and alternative windows centred on each variant (and the element it
 was measured in) and predicts the log2 effect. Splits (`config.data.split`):
+  `data.elements` (names) keeps only those experiments; empty keeps all 29.
   blocks: `data.fold` of `data.num_folds` holds out whole blocks of `data.block_size` genomic
     positions (neighbouring variants share context; a random split leaks it).
   cagi5: train on the CAGI5 training variants, test on the challenge test variants labelled
     from elements.tsv.
+With `data.validation_folds` = v, 1/v of the training blocks is held out as a validation split
+(for early stopping), again whole blocks.
 After training, two baselines fitted on the same training variants are scored on the same test
 variants (`test/baseline_position_mean/<metric>`, `test/baseline_kmer_ridge/<metric>`), and
 `test/auroc` of each tells significant activating from repressing variants.
@@ -52,26 +55,45 @@ def load_splits(config: ml_collections.ConfigDict) -> tuple[dict, dict[str, np.n
     elements = mpra.read_elements(os.path.join(directory, mpra.FASTA_FILE))
     index = {name: i for i, name in enumerate(sorted(elements))}
 
+    keep = tuple(data.get("elements", ()))
+    unknown = sorted(set(keep) - set(elements))
+    if unknown:
+        raise PgxError(f"config.data.elements: {unknown} are not elements; known: {sorted(index)}")
+
+    def only_kept(columns: dict) -> dict:
+        rows = np.isin(columns["element"], keep) if keep else slice(None)
+        return {k: v[rows] for k, v in columns.items()}
+
     def prepare(columns: dict) -> dict:
         columns = mpra.add_windows(columns, elements, data.length)
         columns["element_index"] = np.array([index[e] for e in columns["element"]], np.int32)
         return {k: columns[k] for k in (*KEPT_COLUMNS, "p_value")}
 
     if data.split == "blocks":
-        variants = mpra.read_variants(directory)
+        variants = only_kept(mpra.read_variants(directory))
         blocks = mpra.position_blocks(variants, data.block_size)
         train, test = mpra.block_folds(blocks, data.num_folds, data.fold, data.fold_seed)
         columns = prepare(variants)
-        splits = {"train": _table(columns, train), "test": _table(columns, test)}
         print(f"MPRA blocks of {data.block_size} bp, fold {data.fold} of {data.num_folds}")
     elif data.split == "cagi5":
-        splits = {}
+        parts = {}
         for split in ("train", "test"):
-            columns, left_out = mpra.read_cagi5(directory, split)
-            splits[split] = InMemorySource(prepare(columns))
-            print(f"CAGI5 {split}: {len(columns['label'])} variants, left out {left_out}")
+            part, left_out = mpra.read_cagi5(directory, split)
+            parts[split] = only_kept(part)
+            print(f"CAGI5 {split}: {len(parts[split]['label'])} variants, left out {left_out}")
+        train = np.arange(len(parts["train"]["label"]))
+        test = len(train) + np.arange(len(parts["test"]["label"]))
+        both = {k: np.concatenate([parts["train"][k], parts["test"][k]]) for k in parts["train"]}
+        blocks = mpra.position_blocks(both, data.block_size)
+        columns = prepare(both)
     else:
         raise PgxError(f"config.data.split: {data.split!r}; expected 'blocks' or 'cagi5'")
+    splits = {"test": _table(columns, test)}
+    if data.validation_folds:
+        fit_rows, held = mpra.block_folds(blocks[train], data.validation_folds, 0, data.fold_seed)
+        splits["validation"] = _table(columns, train[held])
+        train = train[fit_rows]
+    splits["train"] = _table(columns, train)
     print(f"MPRA splits: { {name: len(source) for name, source in splits.items()} }")
     return splits, index
 
@@ -100,8 +122,15 @@ def kmer_ridge_baseline(train: dict, test: dict, ks: tuple[int, ...], alpha: flo
 
 
 def after_fit(state, experiment: Experiment, workdir: str, *, data: ml_collections.ConfigDict):
-    """The CNN's AUROC on the test split and the metrics of both baselines."""
-    train, test = (experiment.splits[name].columns for name in ("train", "test"))
+    """The CNN's AUROC on the test split and the metrics of both baselines, which are fitted on
+    every variant the CNN saw (its training and validation splits)."""
+    test = experiment.splits["test"].columns
+    seen = [
+        experiment.splits[name].columns
+        for name in ("train", "validation")
+        if name in experiment.splits
+    ]
+    train = {k: np.concatenate([part[k] for part in seen]) for k in seen[0]}
     with np.load(os.path.join(workdir, PREDICTIONS_FILE)) as saved:
         prediction = saved["predictions"]
         if not np.array_equal(saved["ids"], test["id"]):
