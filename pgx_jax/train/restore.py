@@ -64,8 +64,13 @@ def restore_run(workdir: str, kind: str | None = None) -> Run:
     split = experiment.splits["train"]
     example = next(pipeline.eval_batches(split, experiment.encode, config.data.batch_size))
     tx = make_optimizer(config.optimizer, 1)
-    target = jax.jit(lambda inputs: create_train_state(experiment.model, tx, inputs, config.seed))(
-        jax.tree.map(np.asarray, example["inputs"])
+    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    target = jax.tree.map(
+        lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=device),
+        jax.eval_shape(
+            lambda inputs: create_train_state(experiment.model, tx, inputs, config.seed),
+            jax.tree.map(np.asarray, example["inputs"]),
+        ),
     )
     kind = kind or checkpoint_kind(workdir)
     checkpoints = Checkpoints(os.path.join(workdir, "checkpoints"))
