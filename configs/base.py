@@ -32,6 +32,7 @@ def base_config(
     config.data.batch_size = batch_size
     config.data.num_threads = 2
     config.data.tfds_dir = ""
+    config.data.bad_records = "error"  # or "skip": leave bad records out, count and list them
 
     config.optimizer = ml_collections.ConfigDict()
     config.optimizer.name = "adam"
