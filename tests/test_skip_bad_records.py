@@ -168,3 +168,20 @@ def test_predict_fasta_two_bad_records_error_or_skip(tmp_path):
     kept = tmp_path / "kept.fa"
     kept.write_text(">a\n" + "ACGT" * 30 + "\n>c\nGGCC\nAA\n>d\nCCCC\n")
     np.testing.assert_allclose(predict_file(run, str(kept))[1], predictions, rtol=1e-6)
+
+
+def test_builder_data_sets_refuse_skip_rather_than_ignore_it(tmp_path, capsys):
+    """The TFDS builders stop at the first bad record; asking them to skip is an error."""
+    code = cli.main(
+        [
+            "train",
+            "--config",
+            "configs/binding/deepbind.py",
+            "--config.data.bad_records=skip",
+            "--config.data.num_examples=200",
+            f"--workdir={tmp_path}",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "config.data.bad_records='skip'" in err and "synthetic_motif" in err

@@ -5,18 +5,29 @@ import tensorflow_datasets as tfds
 from jax.experimental import multihost_utils
 
 from pgx_jax.data.sources import materialize
+from pgx_jax.errors import PgxError
 from pgx_jax.experiment import RecordSource
 
 
 def prepare_splits(
-    builder: tfds.core.DatasetBuilder, splits: list[str], in_memory: bool = True
+    builder: tfds.core.DatasetBuilder,
+    splits: list[str],
+    in_memory: bool = True,
+    bad_records: str = "error",
 ) -> dict[str, RecordSource]:
     """Prepare `builder` once (array_record files) and open each split as a data source.
 
     `in_memory` decodes each split once into numpy columns, the fast path for data sets that
     fit in memory; otherwise records are decoded from the array_record files batch by batch.
     Under several processes, process 0 prepares while the others wait, then all read.
+    The builders stop at the first bad record (naming file and line), so `bad_records`
+    (`config.data.bad_records`) other than "error" is refused rather than ignored.
     """
+    if bad_records != "error":
+        raise PgxError(
+            f"config.data.bad_records={bad_records!r}: the {builder.name} data set does not "
+            "skip bad records; it stops at the first one, naming its file and line"
+        )
     tfds.disable_progress_bar()
     if jax.process_index() == 0:
         builder.download_and_prepare(file_format="array_record")

@@ -116,7 +116,7 @@ def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:
         config=DbpConfig(name=cache_name("pdb1075_pdb186", paths), directory=directory),
         data_dir=tfds_directory(cfg.get("tfds_dir")),
     )
-    splits = prepare_splits(builder, list(FILES), in_memory=True)
+    splits = prepare_splits(builder, list(FILES), True, cfg.get("bad_records", "error"))
     columns = {}
     for split, source in splits.items():
         data = source.columns

@@ -84,4 +84,6 @@ def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:
         numbers=numbers,
     )
     builder = Ddi2013(config=config, data_dir=tfds_directory(cfg.get("tfds_dir")))
-    return prepare_splits(builder, list(SPLITS), cfg.get("in_memory", True))
+    return prepare_splits(
+        builder, list(SPLITS), cfg.get("in_memory", True), cfg.get("bad_records", "error")
+    )

@@ -76,4 +76,6 @@ def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:
         directory=data_directory(FOLDER, cfg.get("dir")),
         data_dir=tfds_directory(cfg.get("tfds_dir")),
     )
-    return prepare_splits(builder, list(SPLITS), cfg.get("in_memory", True))
+    return prepare_splits(
+        builder, list(SPLITS), cfg.get("in_memory", True), cfg.get("bad_records", "error")
+    )

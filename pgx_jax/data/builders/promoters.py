@@ -144,4 +144,6 @@ def load(cfg: ml_collections.ConfigDict) -> RecordSource:
         ),
         data_dir=tfds_directory(cfg.get("tfds_dir")),
     )
-    return prepare_splits(builder, [SPLIT], cfg.get("in_memory", True))[SPLIT]
+    return prepare_splits(
+        builder, [SPLIT], cfg.get("in_memory", True), cfg.get("bad_records", "error")
+    )[SPLIT]
