@@ -3,7 +3,7 @@
     python benchmarks/score_variants_mpra.py --workdir /work/runs/gabpa_rc --outdir /tmp/mpra
 
 Writes `variants.vcf` from `elements.tsv.gz` (GRCh37 rows on the element FASTA;
-`pgx_jax/variants/mpra_vcf.py`), runs `pgx score-variants` on it, and prints the Spearman
+`pgx_jax.data.mpra.write_vcf`), runs `pgx score-variants` on it, and prints the Spearman
 correlation of the model's score change (`diff`, alt - ref) with the measured log2 effect
 (`Coefficient`): over all scored variants, over the TERT-* elements (whose promoter mutations
 are known to create ETS sites, GABPA's motif), per element, and over the significant variants
@@ -18,7 +18,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from pgx_jax.cli import main as pgx
-from pgx_jax.variants.mpra_vcf import element_starts, write_mpra_vcf
+from pgx_jax.data import mpra
 from pgx_jax.variants.vcf import open_vcf
 
 MPRA = "satmut_mpra_kircher2019"
@@ -36,18 +36,18 @@ def _table(vcf_path: str) -> list[tuple[str, float, float, float, str]]:
             element = record.id.split(":")[0]
             info = record.info
             rows.append(
-                (element, info["MPRA_COEF"], info["MPRA_P"], info["PGX_DIFF"][0], record.id)
+                (element, info["Coefficient"], info["pValue"], info["PGX_DIFF"][0], record.id)
             )
     return rows
 
 
-def _hotspots(rows, starts: dict) -> list[str]:
+def _hotspots(rows) -> list[str]:
     """Model diff of the TERT hotspots and its rank (1 = largest gain) within the element."""
     lines = []
     for element in sorted({r[0] for r in rows if r[0].startswith("TERT-")}):
         diffs = np.sort([r[3] for r in rows if r[0] == element])[::-1]
         for name, genomic in TERT_HOTSPOTS.items():
-            variant_id = f"{element}:{genomic - starts[element][0] + 1}:G>A"
+            variant_id = f"{element}:{genomic}G>A"
             row = next(r for r in rows if r[4] == variant_id)
             rank = int(np.searchsorted(-diffs, -row[3])) + 1
             lines.append(
@@ -73,11 +73,10 @@ def main() -> int:
     parser.add_argument("--batch_size", type=int, default=512)
     args = parser.parse_args()
     data = os.path.join(os.environ.get("PGX_DATA_DIR", "../shared/data"), MPRA)
-    fasta = os.path.join(data, "element_reference_GRCh37_from_Ref_column.fa")
+    fasta = os.path.join(data, mpra.FASTA_FILE)
     os.makedirs(args.outdir, exist_ok=True)
     vcf = os.path.join(args.outdir, "variants.vcf")
-    counts = write_mpra_vcf(os.path.join(data, "elements.tsv.gz"), fasta, vcf)
-    print(f"variants.vcf: {counts}")
+    print(f"variants.vcf: {mpra.write_vcf(data, vcf)} records")
     scored_vcf = os.path.join(args.outdir, "scored.vcf")
     code = pgx(
         [
@@ -100,7 +99,7 @@ def main() -> int:
     print(f"  significant (p < 1e-5), all:  {_spearman(significant)}")
     print(f"  significant (p < 1e-5), TERT: {_spearman([r for r in tert if r[2] < 1e-5])}")
     print("TERT promoter hotspots (model diff, rank among the element's variants):")
-    print("\n".join(_hotspots(rows, element_starts(fasta))))
+    print("\n".join(_hotspots(rows)))
     for element in sorted({r[0] for r in rows}):
         print(f"  {element:<15} {_spearman([r for r in rows if r[0] == element])}")
     return 0

@@ -20,10 +20,10 @@ from conftest import run_pgx
 from PIL import Image
 
 from pgx_jax.cli import main as pgx
+from pgx_jax.data import mpra
 from pgx_jax.data.alphabets import DNA, reverse_complement
 from pgx_jax.data.jaspar import jaspar_pfm
 from pgx_jax.errors import PgxError
-from pgx_jax.variants.mpra_vcf import write_mpra_vcf
 from pgx_jax.variants.vcf import Reference, read_vcf
 
 pytestmark = pytest.mark.slow
@@ -225,8 +225,7 @@ def test_mpra_elements_vcf_matches_the_element_fasta(tmp_path):
     data = os.path.join(os.environ["PGX_DATA_DIR"], "satmut_mpra_kircher2019")
     fasta = os.path.join(data, "element_reference_GRCh37_from_Ref_column.fa")
     vcf = str(tmp_path / "mpra.vcf")
-    counts = write_mpra_vcf(os.path.join(data, "elements.tsv.gz"), fasta, vcf)
-    assert counts == {"records": 44647, "left_out_na": 11}
+    assert mpra.write_vcf(data, vcf) == 44647
     with Reference(fasta) as reference:
         rows = plan(list(read_vcf(vcf)), reference, 101)
     assert {row.status for row in rows} == {"scored"}
