@@ -102,6 +102,10 @@ def test_two_processes_stopped_by_sigterm_resume_from_their_checkpoint(single, t
     outputs = _finish(processes, returncode=143)
     stopped = [int(err.split("at step ")[-1].split(";")[0]) for _, err in outputs]
     assert stopped[0] == stopped[1] < 30 and _steps(latest) == [stopped[0]]
+    state_dir = os.path.join(latest, str(stopped[0]), "state")
+    for rank in range(2):  # each process wrote its part of the orbax (OCDBT) checkpoint
+        assert os.listdir(os.path.join(state_dir, f"ocdbt.process_{rank}", "d"))
+        assert os.path.exists(os.path.join(state_dir, "array_metadatas", f"process_{rank}"))
 
     resumed = _finish(_start_two(shared))
     assert all(f"resuming from step {stopped[0]}" in out for out, _ in resumed)
