@@ -43,6 +43,8 @@ def main(argv: list[str]) -> int:
     if not flag_values.sweep or not flag_values.workdir:
         raise PgxError("pgx sweep needs --sweep and --workdir")
 
+    import jax
+
     from pgx_jax import parallel
     from pgx_jax.train import sweep
 
@@ -50,7 +52,8 @@ def main(argv: list[str]) -> int:
     rows = sweep.run(
         config, load_points(flag_values.sweep), flag_values.workdir, flag_values.vmap_seeds
     )
-    print(f"{len(rows)} points; table: {os.path.join(flag_values.workdir, 'sweep.md')}")
-    with open(os.path.join(flag_values.workdir, "sweep.md")) as f:
-        print(f.read())
+    if jax.process_index() == 0:  # the one process that writes the table
+        print(f"{len(rows)} points; table: {os.path.join(flag_values.workdir, 'sweep.md')}")
+        with open(os.path.join(flag_values.workdir, "sweep.md")) as f:
+            print(f.read())
     return 0
