@@ -319,14 +319,26 @@ def torch_runner(case: Case, threads: int, compile_model: bool) -> Callable[[], 
     )
 
 
-def time_in_turn(runners: dict[str, Callable[[], None]], repeats: int) -> dict[str, np.ndarray]:
-    """Wall times of each runner over `repeats` rounds, all timed in turn within every round."""
+def time_in_turn(
+    runners: dict[str, Callable[[], None]], repeats: int, progress: bool = False
+) -> dict[str, np.ndarray]:
+    """Wall times of each runner over `repeats` rounds, all timed in turn within every round.
+
+    With `progress`, each finished round is reported on stderr.
+    """
     times: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(repeats):
+    start_all = time.perf_counter()
+    for repeat in range(repeats):
         for name, run in runners.items():
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
+        if progress:
+            print(
+                f"repeat {repeat + 1}/{repeats} done after {time.perf_counter() - start_all:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     return {name: np.asarray(values) for name, values in times.items()}
 
 
@@ -366,6 +378,12 @@ def _rate(work: float, seconds: np.ndarray) -> tuple[float, float, float]:
 
 def _fmt_rate(rate: tuple[float, float, float], unit: str) -> str:
     return f"{rate[0]:,.0f} {unit}/s (range {rate[1]:,.0f}-{rate[2]:,.0f})"
+
+
+def _peer_label(peer: str) -> str:
+    """'eager_2t' -> 'eager, 2 threads'."""
+    mode, count = peer.split("_")
+    return f"{mode}, {count[:-1]} thread{'s' if count != '1t' else ''}"
 
 
 def devices_worker(batch_size: int, num_steps: int, repeats: int, check_steps: int) -> None:
@@ -424,8 +442,11 @@ def devices_comparison(devices: int, batch_size: int, repeats: int) -> dict:
         "--check-steps",
         str(check_steps),
     ]
-    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    result = json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-3:]
+        return {"error": f"worker exited with {done.returncode}: " + " | ".join(tail)}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
     _, _, get_params = jax_train_runner(make_case("deepbind", batch_size, None), check_steps)
     here = np.concatenate([np.ravel(x) for x in jax.tree.leaves(get_params())])
     there = np.asarray(result.pop("params_all_devices"))
@@ -455,7 +476,15 @@ def main() -> None:
     )
     parser.add_argument("--peer", choices=["torch"], help="also time the PyTorch peers (eager)")
     parser.add_argument(
-        "--compile", action="store_true", help="also time the peers under torch.compile"
+        "--compile",
+        action="store_true",
+        help="also time the peers under torch.compile (on the first --torch-threads count)",
+    )
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        nargs="+",
+        help="intra-op thread counts of the eager peers, each timed (default: the CPU count)",
     )
     parser.add_argument(
         "--devices",
@@ -467,6 +496,7 @@ def main() -> None:
     parser.add_argument("--devices-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--check-steps", type=int, default=20, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
     if args.devices_worker:
         devices_worker(args.batch_size, args.steps or 100, args.repeats, args.check_steps)
         return
@@ -492,18 +522,23 @@ def main() -> None:
         import torch
 
         info["torch"] = torch.__version__
-        info["torch_threads"] = os.cpu_count() or 1
-        peers = ["eager"] + (["compiled"] if args.compile else [])
+        threads = args.torch_threads or [os.cpu_count() or 1]
+        info["torch_threads"] = threads
+        peers = [f"eager_{t}t" for t in threads] + ([f"compiled_{threads[0]}t"] * args.compile)
         for case in cases:
             for peer in peers:
-                start = time.perf_counter()
-                runners[f"{case.name}/torch {peer}"] = torch_runner(
-                    case, info["torch_threads"], peer == "compiled"
+                print(
+                    f"preparing the {peer} PyTorch peer of {case.name}", file=sys.stderr, flush=True
                 )
-                if peer == "compiled":
+                start = time.perf_counter()
+                mode, count = peer.split("_")
+                runners[f"{case.name}/torch {peer}"] = torch_runner(
+                    case, int(count[:-1]), mode == "compiled"
+                )
+                if mode == "compiled":
                     info[f"torch_compile_seconds/{case.name}"] = time.perf_counter() - start
     busy, own, wall = busy_cpu_seconds(), time.process_time(), time.perf_counter()
-    seconds = time_in_turn(runners, args.repeats)
+    seconds = time_in_turn(runners, args.repeats, progress=True)
     if busy is not None:
         others = busy_cpu_seconds() - busy - (time.process_time() - own)
         info["other_processes_cores"] = max(0.0, others / (time.perf_counter() - wall))
@@ -544,12 +579,16 @@ def main() -> None:
             record[f"torch_{peer}_per_second"] = rate[0]
             record[f"torch_{peer}_per_second_range"] = rate[1:]
             record[f"jax_over_torch_{peer}"] = jax_rate[0] / rate[0]
-            rows.append((f"PyTorch {info['torch']} {peer}", _fmt_rate(rate, case.unit)))
+            rows.append(
+                (f"PyTorch {info['torch']} {_peer_label(peer)}", _fmt_rate(rate, case.unit))
+            )
         if peers:
             best = max(peers, key=lambda p: record[f"torch_{p}_per_second"])
             record["best_torch"] = best
-            ratios = ", ".join(f"{record[f'jax_over_torch_{p}']:.2f}x vs {p}" for p in peers)
-            rows.append(("pgx_jax / PyTorch", f"{ratios} (best PyTorch: {best})"))
+            ratios = ", ".join(
+                f"{record[f'jax_over_torch_{p}']:.2f}x vs {_peer_label(p)}" for p in peers
+            )
+            rows.append(("pgx_jax / PyTorch", f"{ratios} (best: {_peer_label(best)})"))
         elif torch_missing:
             rows.append(("PyTorch peer", f"skipped: torch is not installed ({INSTALL_TORCH})"))
         rows += [
@@ -601,11 +640,14 @@ def main() -> None:
     if args.devices:
         comparison = devices_comparison(args.devices, args.batch_size, args.repeats)
         results["devices"] = comparison
-        one, many = comparison["rates"]["one"], comparison["rates"]["all"]
         print(
-            f"\n== DeepBind on {comparison['devices']} host devices (subprocess, "
+            f"\n== DeepBind on {args.devices} host devices (subprocess, "
             f"XLA_FLAGS=--xla_force_host_platform_device_count={args.devices})"
         )
+    if args.devices and "error" in comparison:
+        print(f"  failed: {comparison['error']}")
+    elif args.devices:
+        one, many = comparison["rates"]["one"], comparison["rates"]["all"]
         print(f"  1-device mesh          {_fmt_rate(one, 'seq')}")
         print(
             f"  {comparison['devices']}-device mesh          {_fmt_rate(many, 'seq')} "
@@ -621,7 +663,7 @@ def main() -> None:
     if peers:
         print(
             "\n| model | pgx_jax | PyTorch "
-            + " | PyTorch ".join(peers)
+            + " | PyTorch ".join(_peer_label(p) for p in peers)
             + " | pgx_jax / best PyTorch | FLOPs/step | GFLOP/s | of matmul rate |"
         )
         print("| --- " * (7 + len(peers) - 1) + "|")

@@ -50,8 +50,8 @@ def train_runner(
     `x` is one-hot [batch, length, 4] (the JAX layout; transposed here, once) and `y` the
     float labels [batch]. PyTorch runs synchronously on CPU, so no extra wait is needed.
     `compile_model` wraps the model in `torch.compile`.
+    `threads` intra-op threads are set at every call, so peers with different counts alternate.
     """
-    torch.set_num_threads(threads)
     torch.manual_seed(seed)
     inputs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1)))
     labels = torch.from_numpy(y)
@@ -61,6 +61,7 @@ def train_runner(
     loss_fn = nn.BCEWithLogitsLoss()
 
     def run() -> None:
+        torch.set_num_threads(threads)
         for _ in range(steps):
             optimizer.zero_grad(set_to_none=True)
             loss_fn(forward(inputs), labels).backward()

@@ -104,8 +104,8 @@ def train_runner(
 
     `batch` is `{"inputs": {drug_tokens, protein_tokens, drug_index, protein_index}, "label",
     "weight"}` as numpy arrays. `compile_model` wraps the model in `torch.compile`.
+    `threads` intra-op threads are set at every call, so peers with different counts alternate.
     """
-    torch.set_num_threads(threads)
     torch.manual_seed(seed)
     inputs = {
         name: torch.from_numpy(np.asarray(x, np.int64)) for name, x in batch["inputs"].items()
@@ -116,6 +116,7 @@ def train_runner(
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
 
     def run() -> None:
+        torch.set_num_threads(threads)
         for _ in range(steps):
             optimizer.zero_grad(set_to_none=True)
             error = (forward(**inputs) - labels) ** 2

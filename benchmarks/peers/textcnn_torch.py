@@ -71,8 +71,8 @@ def train_runner(
 
     `batch` is `{"inputs": {tokens, pos1, pos2, mask}, "label", "weight"}` as numpy arrays;
     the cosine decay runs over `total_steps`, as the JAX optimiser's schedule does.
+    `threads` intra-op threads are set at every call, so peers with different counts alternate.
     """
-    torch.set_num_threads(threads)
     torch.manual_seed(seed)
     inputs = {name: torch.from_numpy(np.asarray(x)) for name, x in batch["inputs"].items()}
     inputs = {name: x.long() if name != "mask" else x for name, x in inputs.items()}
@@ -85,6 +85,7 @@ def train_runner(
     loss_fn = nn.CrossEntropyLoss(reduction="none")
 
     def run() -> None:
+        torch.set_num_threads(threads)
         for _ in range(steps):
             optimizer.zero_grad(set_to_none=True)
             loss = (loss_fn(forward(**inputs), labels) * weight).sum() / weight.sum().clamp(min=1.0)
