@@ -192,6 +192,27 @@ def test_resuming_with_another_model_config_is_one_clear_line(reference, tmp_pat
     assert cli.main([*ARGS, "--config.model.num_filters=8", f"--workdir={workdir}"]) == 1
     stderr = capsys.readouterr().err
     error = stderr.strip().splitlines()[-1]
+    assert "Traceback" not in stderr
+    assert error.startswith(f"pgx train: error: {workdir} was run with another config: ")
+    assert "model.num_filters is 16 there, 8 here" in error
+
+    # Without the saved config, the checkpoint's own shapes catch it.
+    os.remove(os.path.join(workdir, "config.json"))
+    assert cli.main([*ARGS, "--config.model.num_filters=8", f"--workdir={workdir}"]) == 1
+    stderr = capsys.readouterr().err
+    error = stderr.strip().splitlines()[-1]
     assert error.startswith("pgx train: error: checkpoint ") and "Traceback" not in stderr
     assert "different model or optimizer config" in error
     assert re.search(r"params/\S+ has shape \(.*16.*\) there, \(.*8.*\) here", error), error
+
+
+def test_rerunning_a_finished_run_with_another_config_is_one_clear_line(
+    reference, tmp_path, capsys
+):
+    """A finished workdir does not report its old results under a changed config."""
+    workdir = str(tmp_path / "finished")
+    shutil.copytree(reference, workdir)
+    assert cli.main([*ARGS, "--config.optimizer.learning_rate=0.1", f"--workdir={workdir}"]) == 1
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "optimizer.learning_rate is 0.003 there, 0.1 here" in error
+    assert cli.main([*ARGS, f"--workdir={workdir}"]) == 0

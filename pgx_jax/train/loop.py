@@ -213,6 +213,34 @@ class _Member:
     batches: Iterator[dict] | None = None
 
 
+def check_same_config(config: ml_collections.ConfigDict, workdir: str) -> None:
+    """PgxError naming the first field where `config` differs from the one `workdir` was run
+    with, so a resumed or finished run never continues (or reports) under another config."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        saved = _flatten(json.load(f))
+    wanted = _flatten(json.loads(config.to_json_best_effort()))
+    for field in sorted(saved.keys() | wanted.keys()):
+        if saved.get(field, "<absent>") != wanted.get(field, "<absent>"):
+            raise PgxError(
+                f"{workdir} was run with another config: {field} is "
+                f"{saved.get(field, '<absent>')!r} there, {wanted.get(field, '<absent>')!r} "
+                "here; use a new --workdir, or the run's own config.json"
+            )
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str) -> dict:
     """Train `experiment` as `config.train` says; returns (and writes) the final results."""
     return _fit([config], [experiment], [workdir], stacked=False)[0]
@@ -325,6 +353,7 @@ def _fit(
             print(f"resuming from step {member.step} ({member.checkpoints.directory}/latest)")
     for member in members:
         os.makedirs(member.workdir, exist_ok=True)
+        check_same_config(member.config, member.workdir)
         if jax.process_index() == 0:
             with open(os.path.join(member.workdir, "config.json"), "w") as f:
                 f.write(member.config.to_json_best_effort(indent=2, sort_keys=True))

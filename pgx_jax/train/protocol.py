@@ -18,12 +18,13 @@ import numpy as np
 
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import load_experiment_module
-from pgx_jax.train.loop import fit
+from pgx_jax.train.loop import check_same_config, fit
 
 
 def run_once(config: ml_collections.ConfigDict, workdir: str) -> dict:
     """Build the experiment `config.experiment` names and fit it in `workdir`."""
     results_path = os.path.join(workdir, "results.json")
+    check_same_config(config, workdir)
     if os.path.exists(results_path):
         with open(results_path) as f:
             return json.load(f)
