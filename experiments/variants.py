@@ -31,7 +31,16 @@ from pgx_jax.models import create_model
 from pgx_jax.models.variant_effect import kmer_differences, position_mean_baseline, ridge_fit
 from pgx_jax.train.loop import PREDICTIONS_FILE
 
-KEPT_COLUMNS = ("id", "element", "element_index", "offset", "ref_window", "alt_window", "label")
+KEPT_COLUMNS = (
+    "id",
+    "element",
+    "element_index",
+    "offset",
+    "ref_window",
+    "alt_window",
+    "label",
+    "p_value",
+)
 
 
 def encode(records: dict, *, length: int) -> dict:
@@ -49,7 +58,7 @@ def _table(columns: dict, rows: np.ndarray) -> InMemorySource:
 
 
 def load_splits(config: ml_collections.ConfigDict) -> tuple[dict, dict[str, np.ndarray]]:
-    """(splits of InMemorySource with the KEPT_COLUMNS plus p_value, element name -> index)."""
+    """(splits of InMemorySource with the KEPT_COLUMNS, element name -> index)."""
     data = config.data
     directory = data_directory(data.folder, data.get("dir"))
     elements = mpra.read_elements(os.path.join(directory, mpra.FASTA_FILE))
@@ -67,7 +76,7 @@ def load_splits(config: ml_collections.ConfigDict) -> tuple[dict, dict[str, np.n
     def prepare(columns: dict) -> dict:
         columns = mpra.add_windows(columns, elements, data.length)
         columns["element_index"] = np.array([index[e] for e in columns["element"]], np.int32)
-        return {k: columns[k] for k in (*KEPT_COLUMNS, "p_value")}
+        return {k: columns[k] for k in KEPT_COLUMNS}
 
     if data.split == "blocks":
         variants = only_kept(mpra.read_variants(directory))
