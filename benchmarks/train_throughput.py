@@ -444,7 +444,7 @@ def devices_comparison(devices: int, batch_size: int, repeats: int) -> dict:
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-3:]
+        tail = [line for line in done.stderr.splitlines() if "WARNING" not in line][:4]
         return {"error": f"worker exited with {done.returncode}: " + " | ".join(tail)}
     result = json.loads(done.stdout.strip().splitlines()[-1])
     _, _, get_params = jax_train_runner(make_case("deepbind", batch_size, None), check_steps)
@@ -507,6 +507,9 @@ def main() -> None:
         f"{info['cpu_count']} CPUs | jax {info['jax']} | load average "
         + " ".join(f"{x:.2f}" for x in info["load_average"] or [])
     )
+    if args.devices:
+        # First, before PyTorch has run here: with it, the worker's collectives stalled.
+        comparison = devices_comparison(args.devices, args.batch_size, args.repeats)
     names = MODELS if "all" in args.model else tuple(m for m in MODELS if m in args.model)
     cases = [make_case(name, args.batch_size, args.steps or None) for name in names]
     runners: dict[str, Callable[[], None]] = {}
@@ -638,7 +641,6 @@ def main() -> None:
         table.append(record)
 
     if args.devices:
-        comparison = devices_comparison(args.devices, args.batch_size, args.repeats)
         results["devices"] = comparison
         print(
             f"\n== DeepBind on {args.devices} host devices (subprocess, "
