@@ -16,15 +16,12 @@ read). All are compiled in an untimed warm-up and checked against each other, th
 """
 
 import argparse
-import datetime
-import json
-import sys
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from train_throughput import busy_cpu_seconds, machine
+from train_throughput import busy_cpu_seconds, machine, write_record
 
 from pgx_jax.interpret import mutagenesis as ism
 from pgx_jax.models import create_model
@@ -137,15 +134,7 @@ def main() -> None:
             "(more than ~0.1: numbers are contended)"
         )
     if args.json:
-        record = {
-            "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "command": " ".join(["python", *sys.argv]),
-            "machine": info,
-            **results,
-        }
-        with open(args.json, "w") as f:
-            json.dump(record, f, indent=2)
-        print(f"wrote {args.json}")
+        write_record(args.json, info, results)
 
 
 if __name__ == "__main__":

@@ -342,6 +342,19 @@ def time_in_turn(
     return {name: np.asarray(values) for name, values in times.items()}
 
 
+def write_record(path: str, info: dict, results: dict) -> None:
+    """The run's results as JSON with the date, the command and the machine."""
+    record = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(["python", *sys.argv]),
+        "machine": info,
+        **results,
+    }
+    with open(path, "w") as f:
+        json.dump(record, f, indent=2)
+    print(f"wrote {path}")
+
+
 def machine() -> dict:
     """Processor, accelerator kind, core count and load average, for citing the numbers."""
     processor = platform.processor()
@@ -686,15 +699,7 @@ def main() -> None:
             "after: " + " ".join(f"{x:.2f}" for x in info["load_average_after"] or [])
         )
     if args.json:
-        record = {
-            "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "command": " ".join(["python", *sys.argv]),
-            "machine": info,
-            **results,
-        }
-        with open(args.json, "w") as f:
-            json.dump(record, f, indent=2)
-        print(f"wrote {args.json}")
+        write_record(args.json, info, results)
 
 
 if __name__ == "__main__":
