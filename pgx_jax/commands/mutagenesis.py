@@ -80,6 +80,7 @@ def explain_record(run, sequence: str, record_id: str, output_index: int, steps:
 
 def write_record(result: dict, record_id: str, letters: str, outdir: str) -> list:
     """The npz, TSV and PNG files of one explained record; returns their paths."""
+    from pgx_jax.interpret import logos, plots
     from pgx_jax.interpret import mutagenesis as ism
 
     stem = os.path.join(outdir, re.sub(r"[^A-Za-z0-9._-]", "_", record_id))
@@ -96,20 +97,20 @@ def write_record(result: dict, record_id: str, letters: str, outdir: str) -> lis
     return [
         f"{stem}.npz",
         f"{stem}_ism.tsv",
-        ism.plot_mutation_map(result["ism"], shown, f"{stem}_ism.png", f"ISM: {title}", letters),
-        ism.plot_attribution_logo(
+        plots.mutation_map(result["ism"], shown, f"{stem}_ism.png", f"ISM: {title}", letters),
+        logos.save_attribution_logo(
             ism.position_importance(result["ism"], result["x"]),
             f"{stem}_ism_logo.png",
             f"mean ISM effect: {title}",
             letters,
         ),
-        ism.plot_attribution_logo(
+        logos.save_attribution_logo(
             result["grad_x_input"],
             f"{stem}_grad_x_input.png",
             f"gradient x input: {title}",
             letters,
         ),
-        ism.plot_attribution_logo(
+        logos.save_attribution_logo(
             result["integrated_gradients"],
             f"{stem}_integrated_gradients.png",
             f"integrated gradients: {title}",

@@ -26,3 +26,21 @@ def save_logo(pfm: np.ndarray, path: str, title: str = "", letters: str = "ACGT"
         fig.savefig(path, dpi=100)
     finally:
         plt.close(fig)
+
+
+def save_attribution_logo(
+    values: np.ndarray, path: str, title: str = "", letters: str = "ACGT"
+) -> str:
+    """Logo of an attribution matrix [L, K] (letter heights = values; below 0 when negative)."""
+    frame = pd.DataFrame(np.asarray(values, np.float64), columns=list(letters))
+    fig, ax = plt.subplots(figsize=(min(24.0, 2.0 + 0.12 * len(frame)), 2.0))
+    try:
+        logomaker.Logo(frame, ax=ax, color_scheme="classic")
+        ax.axhline(0, color="grey", linewidth=0.5)
+        ax.set_xlabel("position")
+        ax.set_title(title, fontsize=9)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
+    return path

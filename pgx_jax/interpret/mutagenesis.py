@@ -1,4 +1,5 @@
-"""In-silico mutagenesis (ISM) and saliency of one-hot sequence models, and their pictures.
+"""In-silico mutagenesis (ISM) and saliency of one-hot sequence models (pictures of them:
+`plots.mutation_map`, `logos.save_attribution_logo`).
 
 All three work on a `score_fn(x [B, L, K]) -> [B]`, a scalar output of the model per sequence
 (a logit for classification; see `model_score_fn`):
@@ -115,58 +116,3 @@ def position_importance(ism: np.ndarray, x: np.ndarray) -> np.ndarray:
     other letters (how much the base present matters), zero elsewhere."""
     k = x.shape[-1]
     return np.asarray(x) * (-np.asarray(ism).sum(axis=-1, keepdims=True) / (k - 1))
-
-
-def plot_mutation_map(
-    ism: np.ndarray, sequence: str, path: str, title: str = "", letters: str = "ACGT"
-) -> str:
-    """Heat map of an ISM map [L, K] (letters by positions, diverging colours around 0)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    values = np.asarray(ism).T
-    limit = float(np.abs(values).max()) or 1.0
-    fig, ax = plt.subplots(figsize=(min(24.0, 2.0 + 0.12 * values.shape[1]), 2.2))
-    try:
-        image = ax.imshow(
-            values, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"
-        )
-        ax.set_yticks(range(len(letters)), list(letters))
-        if len(sequence) <= 120:
-            ax.set_xticks(range(len(sequence)), list(sequence), fontsize=6)
-        else:
-            ax.set_xlabel("position")
-        fig.colorbar(image, ax=ax, label="score change", pad=0.01)
-        ax.set_title(title, fontsize=9)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-    finally:
-        plt.close(fig)
-    return path
-
-
-def plot_attribution_logo(
-    values: np.ndarray, path: str, title: str = "", letters: str = "ACGT"
-) -> str:
-    """Logo of an attribution matrix [L, K] (letter heights = values; below 0 when negative)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import logomaker
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
-    frame = pd.DataFrame(np.asarray(values, np.float64), columns=list(letters))
-    fig, ax = plt.subplots(figsize=(min(24.0, 2.0 + 0.12 * len(frame)), 2.0))
-    try:
-        logomaker.Logo(frame, ax=ax, color_scheme="classic")
-        ax.axhline(0, color="grey", linewidth=0.5)
-        ax.set_xlabel("position")
-        ax.set_title(title, fontsize=9)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-    finally:
-        plt.close(fig)
-    return path

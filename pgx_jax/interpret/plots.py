@@ -172,3 +172,23 @@ def prediction_pictures(predictions_file: str, workdir: str) -> list[str]:
         labels, scores, weights, task, os.path.join(workdir, "confusion.png")
     )
     return paths + ([confusion] if confusion else [])
+
+
+def mutation_map(
+    ism: np.ndarray, sequence: str, path: str, title: str = "", letters: str = "ACGT"
+) -> str:
+    """Heat map of an ISM map [L, K] (letters by positions, diverging colours around 0)."""
+    values = np.asarray(ism).T
+    limit = float(np.abs(values).max()) or 1.0
+    fig, ax = plt.subplots(figsize=(min(24.0, 2.0 + 0.12 * values.shape[1]), 2.2))
+    image = ax.imshow(
+        values, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"
+    )
+    ax.set_yticks(range(len(letters)), list(letters))
+    if len(sequence) <= 120:
+        ax.set_xticks(range(len(sequence)), list(sequence), fontsize=6)
+    else:
+        ax.set_xlabel("position")
+    fig.colorbar(image, ax=ax, label="score change", pad=0.01)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)
