@@ -58,9 +58,7 @@ def smiles_row(text: str, name: str, data: ml_collections.ConfigDict) -> np.ndar
     """One drug's DeepDTA tokens [smiles_length]: RDKit's canonical SMILES with
     `data.canonicalize` (isomeric per `data.isomeric`), else `text` once RDKit has parsed it.
     PgxError naming drug `name` for an unparsable SMILES or a character outside the set."""
-    canonical = smiles.canonical_form(text, data.get("isomeric", True))
-    if canonical is None:
-        raise PgxError(f"drug {name!r}: RDKit cannot parse SMILES {text!r}")
+    canonical = smiles.canonical_smiles(text, name, isomeric=data.get("isomeric", True))
     string = canonical if data.get("canonicalize", True) else text
     return smiles.tokenize([string], smiles.SMILES_CHARS, data.smiles_length, [name], "drug")[0]
 

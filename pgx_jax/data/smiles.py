@@ -60,11 +60,13 @@ def canonical_form(smiles: str, isomeric: bool = True) -> str | None:
     return None if mol is None else Chem.MolToSmiles(mol, isomericSmiles=isomeric)
 
 
-def canonical_smiles(smiles: str, name: str, source: str, isomeric: bool = True) -> str:
-    """RDKit's canonical SMILES; PgxError naming `source` and drug `name` if it does not parse."""
+def canonical_smiles(smiles: str, name: str, source: str = "", isomeric: bool = True) -> str:
+    """RDKit's canonical SMILES; PgxError naming `source` (if given) and drug `name` if it
+    does not parse."""
     canonical = canonical_form(smiles, isomeric)
     if canonical is None:
-        raise PgxError(f"{source}: drug {name!r}: RDKit cannot parse SMILES {smiles!r}")
+        where = f"{source}: " if source else ""
+        raise PgxError(f"{where}drug {name!r}: RDKit cannot parse SMILES {smiles!r}")
     return canonical
 
 
