@@ -27,6 +27,7 @@ import numpy as np
 from absl import flags
 
 from pgx_jax.commands.flags import parse
+from pgx_jax.data.pipeline import pad_to
 from pgx_jax.data.readers import BadRecords, open_text
 from pgx_jax.errors import PgxError
 
@@ -58,16 +59,6 @@ def _define(flag_values: flags.FlagValues) -> None:
     )
 
 
-def _pad(tree, rows: int):
-    import jax
-
-    def pad(x):
-        x = np.asarray(x)
-        return np.concatenate([x, np.zeros((rows - len(x),) + x.shape[1:], x.dtype)])
-
-    return jax.tree.map(pad, tree)
-
-
 def _score(
     run, batches: Iterator[tuple[dict, int]], total: int, size: int, progress: bool, path: str
 ):
@@ -84,7 +75,7 @@ def _score(
     with tqdm(total=total, desc="predict", unit="record", disable=not progress) as bar:
         for inputs, rows in batches:
             if rows:
-                outputs.append(np.asarray(apply(run.variables, _pad(inputs, size)))[:rows])
+                outputs.append(np.asarray(apply(run.variables, pad_to(inputs, size)))[:rows])
             bar.update(rows)
     if not outputs:
         raise PgxError(f"{path}: no records left to predict")
@@ -199,7 +190,7 @@ def predict_csv(
         for start in range(0, len(encoded), size):
             chunk = encoded[start : start + size]
             stacked = {k: np.stack([r[k] for r in chunk]) for k in chunk[0]}
-            padded = _pad(stacked, size)
+            padded = pad_to(stacked, size)
             yield module.prediction_inputs(padded), len(chunk)
 
     predictions = _score(run, batches(), len(encoded), size, progress, path)

@@ -215,6 +215,17 @@ def _pad_rows(batch: dict, rows: int) -> dict:
     return jax.tree.map(pad, batch)
 
 
+def pad_to(tree, rows: int):
+    """Every array of `tree` grown with zero rows to `rows` (a fixed batch shape for a jitted
+    prediction, whatever the last batch holds)."""
+
+    def pad(x):
+        x = np.asarray(x)
+        return np.concatenate([x, np.zeros((rows - len(x),) + x.shape[1:], x.dtype)])
+
+    return jax.tree.map(pad, tree)
+
+
 def eval_batches(
     source: RecordSource, encode: Callable[[dict], dict], global_batch_size: int
 ) -> Iterator[dict]:

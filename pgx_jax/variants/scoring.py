@@ -80,8 +80,8 @@ def window_scorer(run, batch_size: int, average_strands: bool = False):
     `batch_size` (the last batch padded)."""
     import jax
 
-    from pgx_jax.commands.predict import _pad
     from pgx_jax.data.alphabets import reverse_complement_one_hot
+    from pgx_jax.data.pipeline import pad_to
 
     experiment, model = run.experiment, run.experiment.model
     source = experiment.splits["train"]
@@ -114,7 +114,9 @@ def window_scorer(run, batch_size: int, average_strands: bool = False):
                 raise PgxError(
                     f"{run.workdir}: --average_strands needs one-hot DNA inputs 'x' [B, L, 4]"
                 )
-            results.append(np.asarray(apply(run.variables, _pad(inputs, batch_size)))[: len(chunk)])
+            results.append(
+                np.asarray(apply(run.variables, pad_to(inputs, batch_size)))[: len(chunk)]
+            )
             if bar is not None:
                 bar.update(len(chunk))
         return np.concatenate(results) if results else np.zeros((0,), np.float32)
