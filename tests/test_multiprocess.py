@@ -88,7 +88,7 @@ def test_two_processes_match_one(single, tmp_path):
 
 
 def test_two_processes_stopped_by_sigterm_resume_from_their_checkpoint(single, tmp_path):
-    """SIGTERM to one process: JAX's preemption sync makes both stop at the same step and save
+    """SIGTERM to one process: the processes compare stop flags at logging steps, both stop and save
     it together (orbax multi-process save); the same command restores it in both processes and
     ends where the uninterrupted one-process run ends."""
     shared = str(tmp_path / "two")

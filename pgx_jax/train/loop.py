@@ -44,8 +44,8 @@ class Preempted(Exception):
 class _StopSignal:
     """Turns SIGTERM and SIGINT into a flag the loop checks between steps.
 
-    Under several processes it leaves the signals alone: JAX's preemption notifier (started by
-    `jax.distributed`) catches SIGTERM and the processes agree on a step to stop at.
+    Under several processes the flag of one process must stop all of them at the same step, so
+    they compare flags (one small all-gather) at every logging step instead of after each step.
     """
 
     def __init__(self):
@@ -53,14 +53,13 @@ class _StopSignal:
         self._previous = {}
 
     def __enter__(self):
-        if jax.process_count() == 1:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                self._previous[sig] = signal.signal(sig, self._handle)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
     def reason(self) -> str:
         if self.received is None:
-            return "a preemption notice (SIGTERM) to one of the processes"
+            return "a stop signal (SIGTERM or SIGINT) to another process"
         return f"signal {self.received}"
 
     def _handle(self, signum, frame):
@@ -68,7 +67,9 @@ class _StopSignal:
 
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+            # None: a handler installed outside Python (JAX's preemption notifier), which
+            # Python cannot reinstate.
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 def _broadcast(weight: np.ndarray, shape: tuple) -> np.ndarray:
@@ -354,9 +355,11 @@ def _fit(
     for member in members:
         os.makedirs(member.workdir, exist_ok=True)
         check_same_config(member.config, member.workdir)
-        if jax.process_index() == 0:
-            with open(os.path.join(member.workdir, "config.json"), "w") as f:
-                f.write(member.config.to_json_best_effort(indent=2, sort_keys=True))
+        if jax.process_index() == 0:  # atomically: the other processes may be reading it
+            _write_atomically(
+                os.path.join(member.workdir, "config.json"),
+                member.config.to_json_best_effort(indent=2, sort_keys=True),
+            )
         member.writer = MetricWriter(member.workdir, member.step)
         member.batches = _train_batches(member.config, experiment, mesh, start_step)
     validation = experiment.splits.get("validation")
@@ -456,7 +459,7 @@ def _fit(
             elif step % checkpoint_every == 0:
                 for m in np.flatnonzero(active):
                     save(m, "latest")
-            if _stop_requested(stop_signal, step):
+            if _stop_requested(stop_signal, step, log_every):
                 for m in np.flatnonzero(active):
                     save(m, "latest")
                 progress.close()
@@ -553,13 +556,16 @@ def _train_batches(
     )
 
 
-def _stop_requested(stop_signal: "_StopSignal", step: int) -> bool:
+def _stop_requested(stop_signal: "_StopSignal", step: int, check_every: int) -> bool:
     """Whether to checkpoint and stop after `step`: a signal received by this process or, under
-    several processes, the step all of them agreed on after one got SIGTERM (JAX's
-    preemption sync point), so every process saves the same step."""
-    if jax.process_count() > 1:
-        return multihost_utils.reached_preemption_sync_point(step)
-    return stop_signal.received is not None
+    several processes, by any of them as seen at the next multiple of `check_every`, a step
+    every process reaches, so all of them save the same step."""
+    if jax.process_count() == 1:
+        return stop_signal.received is not None
+    if step % check_every:
+        return False
+    flags = multihost_utils.process_allgather(np.array(stop_signal.received is not None))
+    return bool(np.any(flags))
 
 
 def _nonfinite_message(
