@@ -50,8 +50,9 @@ def test_planted_site_is_the_sampled_instance_on_its_strand():
     data = plant_motifs(pfm, 40, 50, np.random.default_rng(1), instances=2)
     for row in np.flatnonzero(data.labels):
         start, strand = data.positions[row, -1], data.strands[row, -1]
-        np.testing.assert_array_equal(data.tokens[row, start : start + width],
-                                      data.instances[row, -1])
+        np.testing.assert_array_equal(
+            data.tokens[row, start : start + width], data.instances[row, -1]
+        )
         assert strand in "+-"
     assert set(data.strands[data.labels == 1].ravel()) == {"+", "-"}
     assert (data.positions[data.labels == 0] == -1).all()
@@ -67,18 +68,22 @@ def test_positives_score_higher_under_the_motif_pwm():
 
 
 def test_background_composition_is_respected():
-    records = planted_motif_examples("MA0139", 20, 500, seed=0, positive_fraction=0.0,
-                                     background=(0.4, 0.1, 0.1, 0.4))
+    records = planted_motif_examples(
+        "MA0139", 20, 500, seed=0, positive_fraction=0.0, background=(0.4, 0.1, 0.1, 0.4)
+    )
     text = "".join(r["sequence"] for r in records)
     assert abs(text.count("A") / len(text) - 0.4) < 0.02
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"length": 5},
-    {"positive_fraction": 1.5},
-    {"background": (0.5, 0.5, 0.5, 0.5)},
-    {"instances": 0},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"length": 5},
+        {"positive_fraction": 1.5},
+        {"background": (0.5, 0.5, 0.5, 0.5)},
+        {"instances": 0},
+    ],
+)
 def test_bad_arguments_raise_pgx_error(kwargs):
     args = {"motif_id": "MA0139", "num_examples": 10, "length": 50, "seed": 0} | kwargs
     with pytest.raises(PgxError):
