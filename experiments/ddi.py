@@ -26,7 +26,11 @@ from pgx_jax.data.sources import InMemorySource, take
 from pgx_jax.data.splits import subset
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
-from pgx_jax.metrics.classification import micro_f1
+from pgx_jax.metrics.classification import (
+    calls_with_negative_weight,
+    micro_f1,
+    negative_weight_for_micro_f1,
+)
 from pgx_jax.models import create_model
 from pgx_jax.train.steps import eval_step
 
@@ -248,16 +252,20 @@ def test_report(
     batch_size: int,
     vocabulary: vocab_lib.Vocabulary,
     frozen: dict,
+    tune_negative_weight: bool = False,
 ) -> dict:
     """Score the whole test set both ways; write confusion.json and confusion.png.
 
+    With `tune_negative_weight`, also scores (paper protocol) the calls whose negative-class
+    probability is down-weighted by the factor that maximises validation micro F1.
     Also saves the vocabulary and static channel vectors for `pgx predict-ddi`.
     """
     if jax.process_index() == 0:
         save_inputs(workdir, vocabulary, frozen)
     test = experiment.splits["test"]
     truth = np.asarray(test.columns["label"])
-    pred = predict_classes(state, experiment, test, batch_size).argmax(axis=1)
+    probabilities = predict_classes(state, experiment, test, batch_size)
+    pred = probabilities.argmax(axis=1)
     matched = np.array(_text(test.columns["filter_rule"])) != ""
     model_only = per_class_report(truth, pred)
     with_rules = per_class_report(truth, np.where(matched, 0, pred))
@@ -265,9 +273,22 @@ def test_report(
     results.update({f"test/rules_{k}": v for k, v in with_rules["scores"].items()})
     results["test/rules_filtered_pairs"] = int(matched.sum())
     results["test/rules_filtered_positives"] = int(np.sum(matched & (truth > 0)))
+    matrices = {"classes": CLASSES, "model": model_only, "rules": with_rules}
+    if tune_negative_weight:
+        validation = experiment.splits["validation"]
+        weight = negative_weight_for_micro_f1(
+            np.asarray(validation.columns["label"]),
+            predict_classes(state, experiment, validation, batch_size),
+        )
+        tuned = calls_with_negative_weight(probabilities, weight)
+        matrices["tuned_rules"] = per_class_report(truth, np.where(matched, 0, tuned))
+        results["test/negative_weight"] = weight
+        results.update(
+            {f"test/tuned_rules_{k}": v for k, v in matrices["tuned_rules"]["scores"].items()}
+        )
     if jax.process_index() == 0:
         with open(os.path.join(workdir, "confusion.json"), "w") as f:
-            json.dump({"classes": CLASSES, "model": model_only, "rules": with_rules}, f, indent=2)
+            json.dump(matrices, f, indent=2)
         f1_rules = with_rules["scores"]["micro_f1"]
         plot_confusion(
             with_rules["confusion"],
@@ -320,6 +341,7 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
             batch_size=data.batch_size,
             vocabulary=vocabulary,
             frozen={c: vectors[c] for c in config.words.frozen if vectors[c] is not None},
+            tune_negative_weight=config.eval.tune_negative_weight,
         ),
         train_batches=functools.partial(length_bucketed_batches, train, encode),
     )

@@ -8,6 +8,11 @@ from experiments.ddi import per_class_report
 from pgx_jax.data import vocab
 from pgx_jax.errors import PgxError
 from pgx_jax.metrics import METRICS, compute_metrics
+from pgx_jax.metrics.classification import (
+    calls_with_negative_weight,
+    micro_f1,
+    negative_weight_for_micro_f1,
+)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -30,6 +35,24 @@ def test_micro_scores_match_scikit_learn(seed):
         assert report["scores"][f"{name}_f1"] == pytest.approx(per_class[2][c])
         assert report["scores"][f"{name}_precision"] == pytest.approx(per_class[0][c])
     assert np.array_equal(report["confusion"], skm.confusion_matrix(truth, pred, labels=range(5)))
+
+
+def test_negative_weight_tuned_for_micro_f1_has_the_known_answer():
+    # Positives whose class-1 probability is 0.28 against 0.6 for "no relation" are recovered
+    # once the negative probability is weighted by less than 0.467; true negatives sit at 0.9.
+    truth = np.array([1] * 10 + [0] * 30)
+    probabilities = np.zeros((40, 5))
+    probabilities[:10, :2] = [0.6, 0.28]
+    probabilities[10:, :2] = [0.9, 0.1]
+    weights = np.linspace(0.05, 1.0, 20)
+    assert micro_f1(truth, probabilities.argmax(1), [1, 2, 3, 4])["f1"] == 0
+    weight = negative_weight_for_micro_f1(truth, probabilities, weights)
+    assert weight == pytest.approx(0.45)  # the largest grid weight with 0.6 w < 0.28
+    calls = calls_with_negative_weight(probabilities, weight)
+    assert micro_f1(truth, calls, [1, 2, 3, 4])["f1"] == 1.0
+    # Where the plain argmax is already best, the weight stays 1.
+    confident = np.where(truth[:, None] == np.arange(5), 0.8, 0.05)
+    assert negative_weight_for_micro_f1(truth, confident, weights) == 1.0
 
 
 def test_micro_scores_are_registered_and_need_class_scores():

@@ -35,6 +35,10 @@ def test_short_textcnn_run_scores_on_test(tmp_path):
     assert results["test/rules_filtered_pairs"] == 1566
     assert results["test/rules_filtered_positives"] == 3
     assert results["test/rules_micro_f1"] > 0.3
+    # The validation-tuned negative weight: 1 reproduces the plain calls exactly.
+    assert 0 < results["test/negative_weight"] <= 1
+    if results["test/negative_weight"] == 1:
+        assert results["test/tuned_rules_micro_f1"] == results["test/rules_micro_f1"]
     assert os.path.isfile(os.path.join(workdir, "confusion.png"))
     confusion = read_json(os.path.join(workdir, "confusion.json"))
     assert sum(map(sum, confusion["rules"]["confusion"])) == 5716

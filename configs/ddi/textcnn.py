@@ -28,6 +28,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         early_stopping="validation/micro_f1",
         patience=2,
     )
+    config.eval.tune_negative_weight = True  # also report calls tuned on validation F1
     config.optimizer.schedule = arg.schedule
     config.optimizer.grad_clip_norm = 5.0
     config.train.log_every_steps = 50
