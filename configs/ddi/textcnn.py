@@ -6,7 +6,7 @@ pgx train --config configs/ddi/textcnn.py:vectors=random   # random word vectors
 pgx train --config configs/ddi/textcnn.py:vectors=PATH     # a word2vec file (text or binary)
 pgx train --config configs/ddi/textcnn.py:nofilter         # keep every training pair
 pgx train --config configs/ddi/textcnn.py:seeds=1          # one run (seed 0) instead of three
-pgx train --config configs/ddi/textcnn.py:schedule=constant,epochs=6   # constant learning rate
+pgx train --config configs/ddi/textcnn.py:schedule=cosine,epochs=5    # the first, shorter schedule
 """
 
 import ml_collections
@@ -17,7 +17,14 @@ from pgx_jax.configs import parse_arg
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     arg = parse_arg(
-        arg, mccnn=False, vectors="corpus", nofilter=False, seeds=3, epochs=5, schedule="cosine"
+        arg,
+        mccnn=False,
+        vectors="corpus",
+        nofilter=False,
+        seeds=3,
+        epochs=15,
+        schedule="constant",
+        patience=4,
     )
     config = base_config(
         "ddi",
@@ -26,7 +33,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         num_epochs=arg.epochs,
         metrics=("micro_precision", "micro_recall", "micro_f1", "accuracy"),
         early_stopping="validation/micro_f1",
-        patience=2,
+        patience=arg.patience,
     )
     config.eval.tune_negative_weight = True  # also report calls tuned on validation F1
     config.optimizer.schedule = arg.schedule
