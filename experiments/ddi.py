@@ -5,7 +5,8 @@ vocabulary (training data only), word vectors, the validation cut (10% of traini
 documents), the Liu et al. negative filtering of training pairs and the model are put together.
 The test set is never filtered: `after_fit` scores it as the model predicts every pair and as
 the papers did (pairs a filter rule matches are called negative), with per-class figures and
-a confusion matrix (`confusion.json`, `confusion.png`).
+a confusion matrix (`confusion.json`, `confusion_rules.png`; the loop's own `confusion.png`
+shows the model's calls on every pair).
 """
 
 import functools
@@ -26,6 +27,7 @@ from pgx_jax.data.sources import InMemorySource, take
 from pgx_jax.data.splits import subset
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
+from pgx_jax.interpret import plots
 from pgx_jax.metrics.classification import (
     calls_with_negative_weight,
     micro_f1,
@@ -196,31 +198,6 @@ def per_class_report(truth: np.ndarray, pred: np.ndarray) -> dict:
     return {"scores": report, "confusion": confusion.tolist()}
 
 
-def plot_confusion(confusion: np.ndarray, path: str, title: str) -> None:
-    """Save the confusion matrix (rows: truth, columns: prediction) as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    confusion = np.asarray(confusion)
-    fig, ax = plt.subplots(figsize=(5.2, 4.4))
-    shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
-    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(CLASSES)):
-        for j in range(len(CLASSES)):
-            colour = "white" if shares[i, j] > 0.5 else "black"
-            ax.text(j, i, str(confusion[i, j]), ha="center", va="center", color=colour, fontsize=9)
-    ax.set_xticks(range(len(CLASSES)), CLASSES, rotation=30)
-    ax.set_yticks(range(len(CLASSES)), CLASSES)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def predict_classes(state, experiment: Experiment, source, batch_size: int) -> np.ndarray:
     """Class probabilities [N, 5] of every record of `source`, in order."""
     step = jax.jit(functools.partial(eval_step, task=experiment.task))
@@ -254,7 +231,7 @@ def test_report(
     frozen: dict,
     tune_negative_weight: bool = False,
 ) -> dict:
-    """Score the whole test set both ways; write confusion.json and confusion.png.
+    """Score the whole test set both ways; write confusion.json and confusion_rules.png.
 
     With `tune_negative_weight`, also scores (paper protocol) the calls whose negative-class
     probability is down-weighted by the factor that maximises validation micro F1.
@@ -290,9 +267,10 @@ def test_report(
         with open(os.path.join(workdir, "confusion.json"), "w") as f:
             json.dump(matrices, f, indent=2)
         f1_rules = with_rules["scores"]["micro_f1"]
-        plot_confusion(
+        plots.confusion_picture(
             with_rules["confusion"],
-            os.path.join(workdir, "confusion.png"),
+            os.path.join(workdir, "confusion_rules.png"),
+            list(CLASSES),
             f"DDI-2013 test, filtered pairs negative (micro F1 {100 * f1_rules:.1f})",
         )
     return results

@@ -39,7 +39,7 @@ def test_short_textcnn_run_scores_on_test(tmp_path):
     assert 0 < results["test/negative_weight"] <= 1
     if results["test/negative_weight"] == 1:
         assert results["test/tuned_rules_micro_f1"] == results["test/rules_micro_f1"]
-    assert os.path.isfile(os.path.join(workdir, "confusion.png"))
+    assert os.path.isfile(os.path.join(workdir, "confusion_rules.png"))
     confusion = read_json(os.path.join(workdir, "confusion.json"))
     assert sum(map(sum, confusion["rules"]["confusion"])) == 5716
     sentences = tmp_path / "sentences.txt"

@@ -114,10 +114,32 @@ def classification_curves(
     return paths
 
 
+def confusion_picture(
+    counts: np.ndarray, path: str, class_names: list[str] | None = None, title: str = ""
+) -> str:
+    """Counts of measured (rows) against predicted (columns) class, shaded by row share."""
+    counts = np.asarray(counts)
+    classes = len(counts)
+    names = class_names or [str(c) for c in range(classes)]
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(2.2 + 0.6 * classes, 1.6 + 0.55 * classes))
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), n in np.ndenumerate(counts):
+        color = "white" if shares[i, j] > 0.5 else "black"
+        ax.text(j, i, str(n), ha="center", va="center", color=color, fontsize=8)
+    ax.set_xticks(range(classes), names, rotation=30 if class_names else 0)
+    ax.set_yticks(range(classes), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("measured")
+    ax.set_title(title or "confusion matrix", fontsize=10)
+    return _save(fig, path)
+
+
 def confusion_matrix(
     labels: np.ndarray, predictions: np.ndarray, weights: np.ndarray, task: str, path: str
 ) -> str | None:
-    """Counts of measured against predicted class (threshold 0.5 for binary); None otherwise."""
+    """The confusion picture of test predictions (threshold 0.5 for binary); None for tasks
+    without classes."""
     keep = weights > 0
     if task == "binary":
         truth = (labels[keep] > 0.5).astype(int)
@@ -130,17 +152,7 @@ def confusion_matrix(
         return None
     counts = np.zeros((classes, classes), int)
     np.add.at(counts, (truth, guess), 1)
-    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * classes, 1.0 + 0.6 * classes))
-    ax.imshow(counts, cmap="Blues")
-    for (i, j), n in np.ndenumerate(counts):
-        color = "white" if n > counts.max() / 2 else "black"
-        ax.text(j, i, str(n), ha="center", va="center", color=color, fontsize=8)
-    ax.set_xticks(range(classes))
-    ax.set_yticks(range(classes))
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("measured")
-    ax.set_title("confusion matrix")
-    return _save(fig, path)
+    return confusion_picture(counts, path)
 
 
 def regression_scatter(
