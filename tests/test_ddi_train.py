@@ -2,6 +2,7 @@
 
 import os
 
+import numpy as np
 import pytest
 from conftest import read_json, run_pgx
 from test_ddi_corpus import ddi_directory
@@ -58,3 +59,10 @@ def test_short_textcnn_run_scores_on_test(tmp_path):
     assert rows[2][3:5] == ["negative", "abbreviation"]
     for row in rows:
         assert sum(float(v) for v in row[5:]) == pytest.approx(1.0, abs=1e-3)
+    # --tuned calls with the run's validation-tuned negative weight.
+    weight = results["test/negative_weight"]
+    tuned = run_pgx(["predict-ddi", f"--workdir={workdir}", f"--input={sentences}", "--tuned"])
+    for row in [line.split("\t") for line in tuned.stdout.strip().split("\n")][1:3]:
+        p = np.array([float(v) for v in row[5:]])
+        p[0] *= weight
+        assert row[3] == header[5 + int(p.argmax())]

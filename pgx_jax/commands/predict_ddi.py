@@ -7,7 +7,9 @@ Each input line is one sentence with its drug mentions in double brackets:
 Every pair of marked drugs in a line is scored by the trained text CNN of RUN (a run
 directory of `configs/ddi/textcnn.py`, or one seed's directory of a protocol run). The output
 is a TSV: line, drug1, drug2, predicted relation, the filter rule that forces "negative"
-(as in training, if the run filtered), and the five class probabilities.
+(as in training, if the run filtered), and the five class probabilities. With `--tuned` the
+relation is called with the run's validation-tuned weight on the negative class
+(`test/negative_weight` of its results.json) instead of the plain argmax.
 """
 
 import json
@@ -33,6 +35,12 @@ def _define(flag_values: flags.FlagValues) -> None:
     )
     flags.DEFINE_string(
         "output", None, "TSV output (default: standard output)", flag_values=flag_values
+    )
+    flags.DEFINE_bool(
+        "tuned",
+        False,
+        "call relations with the run's validation-tuned negative-class weight",
+        flag_values=flag_values,
     )
 
 
@@ -100,6 +108,21 @@ def _load_run(workdir: str):
     return model, state["params"], vocabulary, config
 
 
+def _negative_weight(workdir: str) -> float:
+    """The validation-tuned negative-class weight a finished run saved in results.json."""
+    path = os.path.join(workdir, "results.json")
+    results = {}
+    if os.path.isfile(path):
+        with open(path) as f:
+            results = json.load(f)
+    if "test/negative_weight" not in results:
+        raise PgxError(
+            f"{path}: no test/negative_weight; --tuned needs a finished run trained with "
+            "config.eval.tune_negative_weight"
+        )
+    return float(results["test/negative_weight"])
+
+
 def main(argv: list[str]) -> int:
     """Score every marked drug pair of the input sentences; write a TSV."""
     flag_values, _ = parse("predict-ddi", argv, _define, with_config=False)
@@ -113,8 +136,10 @@ def main(argv: list[str]) -> int:
 
     from experiments.ddi import encode_pairs
     from pgx_jax.data.ddi_corpus import CLASSES, preprocess
+    from pgx_jax.metrics.classification import calls_with_negative_weight
 
     model, params, vocabulary, config = _load_run(flag_values.workdir)
+    weight = _negative_weight(flag_values.workdir) if flag_values.tuned else 1.0
     pairs = []
     with open(flag_values.input, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
@@ -139,7 +164,8 @@ def main(argv: list[str]) -> int:
         probabilities = np.asarray(apply(params, batch["inputs"]))
         for pair, instance, p in zip(chunk, instances, probabilities, strict=True):
             rule = instance.filter_rule if config.data.filter_negatives else ""
-            relation = "negative" if rule else CLASSES[int(p.argmax())]
+            call = int(calls_with_negative_weight(p[None], weight)[0])
+            relation = "negative" if rule else CLASSES[call]
             line = pair.id.split(".")[0][len("line") :]
             rows.append(
                 "\t".join([line, pair.e1.text, pair.e2.text, relation, rule])
