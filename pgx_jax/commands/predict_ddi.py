@@ -162,9 +162,9 @@ def main(argv: list[str]) -> int:
             max_distance=config.model.max_distance,
         )
         probabilities = np.asarray(apply(params, batch["inputs"]))
-        for pair, instance, p in zip(chunk, instances, probabilities, strict=True):
+        calls = calls_with_negative_weight(probabilities, weight)
+        for pair, instance, p, call in zip(chunk, instances, probabilities, calls, strict=True):
             rule = instance.filter_rule if config.data.filter_negatives else ""
-            call = int(calls_with_negative_weight(p[None], weight)[0])
             relation = "negative" if rule else CLASSES[call]
             line = pair.id.split(".")[0][len("line") :]
             rows.append(
