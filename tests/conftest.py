@@ -8,7 +8,9 @@ import sys
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
+SHARED_DATA = os.environ.get("PGX_DATA_DIR") or os.path.join(
+    os.path.dirname(REPO), "shared", "data"
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
