@@ -60,6 +60,7 @@ def base_config(
 
     config.eval = ml_collections.ConfigDict()
     config.eval.metrics = tuple(metrics)
+    config.eval.tune_threshold = False  # binary: also test at the validation-best-MCC threshold
 
     config.protocol = ml_collections.ConfigDict()
     config.protocol.field = ""

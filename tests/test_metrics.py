@@ -19,6 +19,7 @@ from pgx_jax.metrics.classification import (
     precision,
     sensitivity,
     specificity,
+    threshold_for_mcc,
 )
 from pgx_jax.metrics.regression import (
     concordance_index,
@@ -99,6 +100,31 @@ def test_threshold_metrics_match_sklearn(seed: int, threshold: float) -> None:
         skm.precision_score(y, called, zero_division=0)
     )
     assert f1(y, score, threshold) == pytest.approx(skm.f1_score(y, called, zero_division=0))
+
+
+def test_threshold_for_mcc_known_answer() -> None:
+    # Separable away from 0.5: the best cut lies midway between 0.3 and 0.2.
+    y = np.array([1, 1, 1, 0, 0, 0])
+    score = np.array([0.4, 0.35, 0.3, 0.2, 0.1, 0.05])
+    assert threshold_for_mcc(y, score) == pytest.approx(0.25)
+    assert mcc(y, score, threshold_for_mcc(y, score)) == 1.0
+    assert threshold_for_mcc(np.ones(4), score[:4]) == 0.5
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_threshold_for_mcc_is_best_over_all_cuts(seed: int) -> None:
+    y, score = binary_data(seed)
+    score = np.round(score, 2)  # ties
+    best = max(skm.matthews_corrcoef(y, score >= t) for t in np.unique(score))
+    assert mcc(y, score, threshold_for_mcc(y, score)) == pytest.approx(best)
+
+
+def test_compute_metrics_threshold_applies_to_calls_only() -> None:
+    y, score = binary_data(0)
+    got = compute_metrics(["auroc", "mcc", "sensitivity"], y, score, threshold=0.3)
+    assert got["mcc"] == pytest.approx(skm.matthews_corrcoef(y, score >= 0.3))
+    assert got["sensitivity"] == pytest.approx(skm.recall_score(y, score >= 0.3))
+    assert got["auroc"] == pytest.approx(skm.roc_auc_score(y, score))
 
 
 def test_mcc_and_precision_when_all_calls_negative() -> None:

@@ -14,6 +14,7 @@ from conftest import SHARED_DATA
 
 from configs.regulatory import accessibility, enhancer, promoter
 from experiments import regulatory
+from pgx_jax.metrics.classification import mcc, sensitivity, specificity
 from pgx_jax.models import create_model
 from pgx_jax.models.enhancer_cnn import EnhancerCNN
 from pgx_jax.train import losses, steps
@@ -162,5 +163,14 @@ def test_enhancer_ensemble_beats_chance_clearly_on_the_independent_test_set(tmp_
 @needs_data
 def test_cnnprom_learns_ecoli_promoters_on_a_held_out_fold(tmp_path):
     config = promoter.get_config("organism=Ecoli,epochs=3")
+    assert config.eval.tune_threshold
     results = _fit(config, tmp_path)
     assert results["test/auroc"] > 0.9 and results["test/mcc"] > 0.5, results
+    # the tuned calls are the saved test predictions cut at the validation-tuned threshold
+    saved = np.load(os.path.join(tmp_path, "test_predictions.npz"))
+    threshold = results["test/threshold"]
+    assert 0 < threshold < 1 and threshold != 0.5
+    for name, fn in (("mcc", mcc), ("sensitivity", sensitivity), ("specificity", specificity)):
+        want = fn(saved["labels"], saved["predictions"], threshold)
+        assert results[f"test/tuned_{name}"] == pytest.approx(want)
+    assert results["test/mcc"] == pytest.approx(mcc(saved["labels"], saved["predictions"]))

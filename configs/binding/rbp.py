@@ -20,10 +20,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         "rbp",
         batch_size=128,
         learning_rate=3e-3,
-        num_epochs=5,
+        num_epochs=30,  # the small experiments (ALKBH5: 2,400 sequences) need many epochs
         metrics=("auroc", "auprc", "accuracy", "mcc"),
         early_stopping="validation/auroc",
-        patience=2,
+        patience=6,
     )
     data = config.data
     data.name = "rbp24"

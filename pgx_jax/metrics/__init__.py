@@ -1,5 +1,6 @@
 """Metric registry: config-selectable metrics computed on gathered host-side predictions."""
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -19,6 +20,7 @@ from pgx_jax.metrics.classification import (
     sensitivity,
     significant_sign_auroc,
     specificity,
+    threshold_for_mcc,
 )
 from pgx_jax.metrics.regression import (
     concordance_index,
@@ -53,8 +55,12 @@ METRICS: dict[str, MetricFn] = {
     "rm2": rm2,
 }
 
+THRESHOLD_METRICS = frozenset({"accuracy", "mcc", "sensitivity", "specificity", "precision", "f1"})
+"""Binary metrics of calls (scores >= a threshold) rather than of the ranking."""
+
 __all__ = [
     "METRICS",
+    "THRESHOLD_METRICS",
     "accuracy",
     "auprc",
     "auroc",
@@ -76,6 +82,7 @@ __all__ = [
     "significant_sign_auroc",
     "spearman",
     "specificity",
+    "threshold_for_mcc",
 ]
 
 
@@ -100,8 +107,10 @@ def compute_metrics(
     y_true: np.ndarray,
     y_score: np.ndarray,
     mask: np.ndarray | None = None,
+    threshold: float = 0.5,
 ) -> dict[str, float]:
-    """Compute the named metrics; `mask` is False where a label is missing.
+    """Compute the named metrics; `mask` is False where a label is missing; binary calls are
+    scores >= `threshold` (the metrics in THRESHOLD_METRICS).
 
     A 2-D `y_true` of shape [N, T] is treated as T tasks: each metric is computed per task on
     that task's unmasked entries, reported as f"{name}/task{t}", and averaged over the tasks
@@ -109,7 +118,10 @@ def compute_metrics(
     multi-class problem (`accuracy`, and `micro_precision`/`micro_recall`/`micro_f1` over the
     positive classes 1..C-1, class 0 being "no relation").
     """
-    metrics = _lookup(names)
+    metrics = [
+        (name, functools.partial(fn, threshold=threshold) if name in THRESHOLD_METRICS else fn)
+        for name, fn in _lookup(names)
+    ]
     truth = np.asarray(y_true)
     scores = np.asarray(y_score)
     keep = np.ones(truth.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)

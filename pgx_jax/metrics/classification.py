@@ -98,6 +98,28 @@ def mcc(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> floa
     return float((tp * tn - fp * fn) / np.sqrt(denominator))
 
 
+def threshold_for_mcc(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """The decision threshold (scores >= it are called positive) with the best MCC: midway
+    between two adjacent distinct scores, ties going to the one nearest 0.5. Tuned on a
+    validation split, it corrects the calls of a model trained on imbalanced classes.
+    0.5 when the labels hold one class."""
+    labels, scores = _labels_scores(y_true, y_score)
+    if not _both_classes(labels):
+        return 0.5
+    order = np.argsort(-scores, kind="stable")
+    sorted_scores, sorted_labels = scores[order], labels[order]
+    last = np.flatnonzero(np.append(np.diff(sorted_scores) != 0, True))
+    tp = np.cumsum(sorted_labels)[last].astype(np.float64)
+    fp = np.cumsum(~sorted_labels)[last].astype(np.float64)
+    fn, tn = labels.sum() - tp, (~labels).sum() - fp
+    denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    values = np.divide(tp * tn - fp * fn, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    below = np.append(sorted_scores[last[1:]], sorted_scores[-1] - 1.0)
+    thresholds = (sorted_scores[last] + below) / 2
+    best = np.flatnonzero(np.isclose(values, values.max(), rtol=0, atol=1e-12))
+    return float(thresholds[best[np.argmin(np.abs(thresholds[best] - 0.5))]])
+
+
 def sensitivity(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> float:
     """Recall of the positive class: tp / (tp + fn)."""
     labels, _ = _labels_scores(y_true, y_score)

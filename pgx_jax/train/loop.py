@@ -76,23 +76,9 @@ def _broadcast(weight: np.ndarray, shape: tuple) -> np.ndarray:
     return np.broadcast_to(weight.reshape(weight.shape + (1,) * (len(shape) - weight.ndim)), shape)
 
 
-def evaluate(
-    eval_fn,
-    state: TrainState,
-    experiment: Experiment,
-    source: RecordSource,
-    batch_size: int,
-    mesh,
-    prefix: str,
-    save_to: Sequence[str | None] = (),
-    stacked: bool = False,
-) -> list[dict[str, float]]:
-    """Metrics of `state` on every record of `source`, named `<prefix>/<metric>`: one dict per
-    member of a `stacked` state (leading member axis), or a list of one.
-
-    With `save_to` (one path per member), process 0 also writes each member's predictions
-    there (`_save_predictions`).
-    """
+def _predict(eval_fn, state: TrainState, experiment: Experiment, source, batch_size, mesh, stacked):
+    """Labels, predictions [M, N, ...] (M members, or 1), weights, and the members' summed
+    losses and the summed weight over every record of `source`."""
     predictions, labels, weights = [], [], []
     loss_sums = weight_sum = 0.0
     for local in pipeline.eval_batches(source, experiment.encode, batch_size):
@@ -112,11 +98,50 @@ def evaluate(
         labels.append(label[keep])
         weights.append(weight[keep])
     y_scores = np.concatenate(predictions, axis=1)
-    y_true, w = np.concatenate(labels), np.concatenate(weights)
+    return np.concatenate(labels), y_scores, np.concatenate(weights), loss_sums, weight_sum
+
+
+def tuned_thresholds(
+    eval_fn, state: TrainState, experiment: Experiment, source, batch_size: int, mesh, stacked
+) -> list[float]:
+    """Per member, the binary decision threshold with the best MCC on `source` (validation)."""
+    y_true, y_scores, *_ = _predict(eval_fn, state, experiment, source, batch_size, mesh, stacked)
+    return [metrics_lib.threshold_for_mcc(y_true, y_score) for y_score in y_scores]
+
+
+def evaluate(
+    eval_fn,
+    state: TrainState,
+    experiment: Experiment,
+    source: RecordSource,
+    batch_size: int,
+    mesh,
+    prefix: str,
+    save_to: Sequence[str | None] = (),
+    stacked: bool = False,
+    thresholds: Sequence[float] | None = None,
+) -> list[dict[str, float]]:
+    """Metrics of `state` on every record of `source`, named `<prefix>/<metric>`: one dict per
+    member of a `stacked` state (leading member axis), or a list of one.
+
+    With `save_to` (one path per member), process 0 also writes each member's predictions
+    there (`_save_predictions`). With `thresholds` (one per member), the binary call metrics
+    are also given at that threshold as `<prefix>/tuned_<metric>`, beside `<prefix>/threshold`.
+    """
+    y_true, y_scores, w, loss_sums, weight_sum = _predict(
+        eval_fn, state, experiment, source, batch_size, mesh, stacked
+    )
     mask = (w > 0) if w.ndim == 2 else None
+    tuned_names = [name for name in experiment.metrics if name in metrics_lib.THRESHOLD_METRICS]
     results = []
     for member, y_score in enumerate(y_scores):
         values = metrics_lib.compute_metrics(experiment.metrics, y_true, y_score, mask)
+        if thresholds is not None:
+            tuned = metrics_lib.compute_metrics(
+                tuned_names, y_true, y_score, mask, threshold=thresholds[member]
+            )
+            values.update({f"tuned_{k}": v for k, v in tuned.items()})
+            values["threshold"] = thresholds[member]
         values["loss"] = float(loss_sums[member]) / max(weight_sum, 1.0)
         if save_to and save_to[member] and jax.process_index() == 0:
             _save_predictions(save_to[member], source, experiment.task, y_true, y_score, w)
@@ -485,8 +510,26 @@ def _fit(
     test = experiment.splits.get("test")
     if test is not None:
         predictions = [os.path.join(member.workdir, PREDICTIONS_FILE) for member in members]
+        thresholds = None
+        if (
+            config.eval.get("tune_threshold")
+            and experiment.task == "binary"
+            and validation is not None
+        ):
+            thresholds = tuned_thresholds(
+                eval_fn, state, experiment, validation, batch_size, mesh, stacked
+            )
         evaluated = evaluate(
-            eval_fn, state, experiment, test, batch_size, mesh, "test", predictions, stacked
+            eval_fn,
+            state,
+            experiment,
+            test,
+            batch_size,
+            mesh,
+            "test",
+            predictions,
+            stacked,
+            thresholds,
         )
         for m in range(len(members)):
             results[m].update(evaluated[m])
