@@ -252,7 +252,7 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         encode=encode,
         metrics=tuple(config.eval.metrics),
         train_batches=lambda batch_size, seed, start_step: pair_batches.train_batches(
-            train, encode, batch_size, seed, start_step, data.sampling
+            train, encode, batch_size, seed, start_step, data.sampling, data.block_pairs
         ),
         after_fit=_list_skipped(bad, dropped_pairs) if bad.policy == "skip" else None,
     )

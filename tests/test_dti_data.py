@@ -197,6 +197,26 @@ def test_pair_batches_cover_each_epoch_and_resume(sampling):
         assert distinct > 5
 
 
+def test_block_pairs_trade_proteins_per_batch():
+    protein_index = np.repeat(np.arange(40), 7)  # 40 proteins with 7 pairs each
+
+    def mean_distinct(block_pairs: int) -> float:
+        counts = []
+        for seed in range(5):
+            order = pair_batches.epoch_order(
+                protein_index, "block", np.random.default_rng(seed), block_pairs
+            )
+            assert sorted(order.tolist()) == list(range(protein_index.size))  # a permutation
+            batches = protein_index[order].reshape(-1, 14)
+            counts += [len(np.unique(batch)) for batch in batches]
+        return float(np.mean(counts))
+
+    whole, two, one = mean_distinct(0), mean_distinct(2), mean_distinct(1)
+    assert whole == mean_distinct(7) <= 3  # whole proteins: 14 pairs span 2 or 3 proteins
+    assert 6 <= two <= 8  # blocks of 2 (and the odd one): about 14 / 2 proteins
+    assert one > 11  # single pairs: nearly one protein per pair, as random sampling
+
+
 def test_config_variants():
     from configs.dti import deepdta
 

@@ -4,6 +4,7 @@ pgx train --config configs/dti/deepdta.py:davis      # Davis, pKd, 5 train folds
 pgx train --config configs/dti/deepdta.py:kiba       # $PGX_DATA_DIR/kiba, scores as given
 pgx train --config configs/dti/deepdta.py:davis,split=cold_drug     # cold_target, cold_both
 pgx train --config configs/dti/deepdta.py:davis,sampling=random,naive   # per-pair encoding
+pgx train --config configs/dti/deepdta.py:davis,block=8   # blocks of 8 pairs of a protein
 
 Paper settings (Öztürk et al. 2018): 32/64/96 filters, 128-d embeddings, dense 1024-1024-512,
 dropout 0.1, Adam 1e-3, batch 256, 100 epochs, MSE loss; Davis 85 SMILES characters and
@@ -20,7 +21,14 @@ from pgx_jax.data import smiles
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     arg = parse_arg(
-        arg, davis=False, kiba=False, split="setting1", sampling="block", naive=False, epochs=100
+        arg,
+        davis=False,
+        kiba=False,
+        split="setting1",
+        sampling="block",
+        block=0,
+        naive=False,
+        epochs=100,
     )
     kiba = arg.kiba and not arg.davis
     config = base_config(
@@ -48,6 +56,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     data.split_seed = 0
     data.fold = 0
     data.sampling = arg.sampling
+    data.block_pairs = arg.block  # 0: all of a protein's pairs together
     data.factorised = not arg.naive
     data.bucket = 8
 

@@ -63,16 +63,33 @@ def encode_pairs(
     }
 
 
-def epoch_order(protein_index: np.ndarray, sampling: str, rng: np.random.Generator) -> np.ndarray:
+def epoch_order(
+    protein_index: np.ndarray, sampling: str, rng: np.random.Generator, block_pairs: int = 0
+) -> np.ndarray:
     """One epoch's order of the pairs: a permutation, or proteins in random order, each with
-    its pairs shuffled (`block`), so consecutive pairs share a protein."""
+    its pairs shuffled (`block`), so consecutive pairs share a protein.
+
+    With `block_pairs` > 0 each protein's shuffled pairs are cut into blocks of that many and
+    the blocks are shuffled: a batch of B pairs then spans about B / block_pairs proteins, a
+    knob between block sampling's speed and random sampling's mix of proteins per batch.
+    """
     if sampling == "random":
         return rng.permutation(protein_index.size)
     if sampling != "block":
         raise PgxError(f"config.data.sampling: unknown sampling {sampling!r}; known: {SAMPLINGS}")
     shuffled = rng.permutation(protein_index.size)
     protein_rank = rng.permutation(int(protein_index.max()) + 1)[protein_index[shuffled]]
-    return shuffled[np.argsort(protein_rank, kind="stable")]
+    order = shuffled[np.argsort(protein_rank, kind="stable")]
+    if block_pairs <= 0:
+        return order
+    proteins = protein_index[order]
+    starts = np.flatnonzero(np.r_[True, proteins[1:] != proteins[:-1]])
+    sizes = np.diff(np.r_[starts, proteins.size])
+    within = np.arange(proteins.size) - np.repeat(starts, sizes)
+    block_start = np.r_[0, np.cumsum(-(-sizes // block_pairs))[:-1]]
+    block = np.repeat(block_start, sizes) + within // block_pairs
+    block_rank = rng.permutation(int(block.max()) + 1)[block]
+    return order[np.argsort(block_rank, kind="stable")]
 
 
 def train_batches(
@@ -82,6 +99,7 @@ def train_batches(
     seed: int,
     start_step: int = 0,
     sampling: str = "block",
+    block_pairs: int = 0,
 ) -> Iterator[dict]:
     """Endless training batches; the batch of step s is a pure function of (seed, s).
 
@@ -96,7 +114,8 @@ def train_batches(
     step = start_step
     while True:
         epoch, offset = divmod(step, steps)
-        order = epoch_order(protein_index, sampling, np.random.default_rng([seed, epoch]))
+        rng = np.random.default_rng([seed, epoch])
+        order = epoch_order(protein_index, sampling, rng, block_pairs)
         for position in range(offset, steps):
             rows = order[position * batch_size : (position + 1) * batch_size]
             yield encode(take(source, rows))
