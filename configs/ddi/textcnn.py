@@ -5,6 +5,7 @@ pgx train --config configs/ddi/textcnn.py:mccnn            # MCCNN: several embe
 pgx train --config configs/ddi/textcnn.py:vectors=random   # random word vectors
 pgx train --config configs/ddi/textcnn.py:vectors=PATH     # a word2vec file (text or binary)
 pgx train --config configs/ddi/textcnn.py:nofilter         # keep every training pair
+pgx train --config configs/ddi/textcnn.py:piecewise      # pool the three stretches apart (PCNN)
 pgx train --config configs/ddi/textcnn.py:seeds=1          # one run (seed 0) instead of three
 pgx train --config configs/ddi/textcnn.py:schedule=cosine,epochs=5    # the first, shorter schedule
 """
@@ -21,6 +22,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         mccnn=False,
         vectors="corpus",
         nofilter=False,
+        piecewise=False,
         seeds=3,
         epochs=15,
         schedule="constant",
@@ -74,6 +76,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.window_sizes = (3, 4, 5)
     config.model.num_filters = 100
     config.model.activation = "relu"
+    config.model.pooling = "piecewise" if arg.piecewise else "max"
     config.model.dropout_rate = 0.5
     config.model.task = "multiclass"
     config.model.num_outputs = 5

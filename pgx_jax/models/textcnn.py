@@ -3,6 +3,9 @@
 Each token is a word embedding (one per channel) plus two relative-position embeddings (its
 distance to DRUG1 and to DRUG2); convolutions of several window sizes run over the sequence,
 each filter is max-pooled over time, and a dropout + dense layer gives the class logits.
+`pooling="piecewise"` max-pools the three stretches that the two drugs cut the sentence into
+separately (PCNN, Zeng et al. 2015), so a filter can tell a cue between the drugs from one
+outside them.
 """
 
 from collections.abc import Sequence
@@ -69,6 +72,7 @@ class TextCNN(nn.Module):
     window_sizes: Sequence[int] = (3, 4, 5)
     num_filters: int = 200
     activation: str = "relu"
+    pooling: str = "max"
     dropout_rate: float = 0.5
     task: str = "multiclass"
     num_outputs: int = 5
@@ -94,9 +98,29 @@ class TextCNN(nn.Module):
         p1 = nn.Embed(positions, self.position_dim, name="position1")(pos1)
         p2 = nn.Embed(positions, self.position_dim, name="position2")(pos2)
         x = jnp.concatenate([words, p1, p2], axis=-1) * mask[..., None]
+        pool_masks = self._pool_masks(pos1, pos2, mask)
         pooled = []
         for k in self.window_sizes:
-            h = nn.Conv(self.num_filters, (k,), padding="SAME", name=f"conv{k}")(x)
-            pooled.append(global_max_pool(ACTIVATIONS[self.activation](h), mask))
+            h = ACTIVATIONS[self.activation](
+                nn.Conv(self.num_filters, (k,), padding="SAME", name=f"conv{k}")(x)
+            )
+            pooled.extend(global_max_pool(h, m) for m in pool_masks)
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(jnp.concatenate(pooled, -1))
         return OutputHead(self.task, self.num_outputs, name="head")(h)
+
+    def _pool_masks(self, pos1: jax.Array, pos2: jax.Array, mask: jax.Array) -> list[jax.Array]:
+        """The whole sentence (`max`), or the stretches up to the first drug, between the two
+        and after the second (`piecewise`); each drug closes its stretch."""
+        if self.pooling == "max":
+            return [mask]
+        if self.pooling != "piecewise":
+            raise ValueError(f"unknown pooling {self.pooling!r}; expected 'max' or 'piecewise'")
+        mask = mask.astype(bool)
+        d1 = pos1 - (self.max_distance + 1)
+        d2 = pos2 - (self.max_distance + 1)
+        to_first, to_second = jnp.maximum(d1, d2), jnp.minimum(d1, d2)
+        return [
+            mask & (to_first <= 0),
+            mask & (to_first > 0) & (to_second <= 0),
+            mask & (to_second > 0),
+        ]
