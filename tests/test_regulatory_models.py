@@ -72,6 +72,26 @@ def test_ensemble_stacks_members_and_averages_their_probabilities():
     assert train_out.shape == (6, 3)
 
 
+def test_max_avg_pooling_feeds_the_maximum_and_the_mean_of_the_second_layer():
+    model = EnhancerCNN(num_filters=4, kernel_size=5, hidden=3, pooling="max_avg")
+    x = _inputs()
+    variables = model.init(jax.random.PRNGKey(0), x)
+    out, state = model.apply(
+        variables,
+        x,
+        capture_intermediates=lambda m, _: m.name == "norm2",
+        mutable=["intermediates"],
+    )
+    h = np.maximum(np.asarray(state["intermediates"]["norm2"]["__call__"][0]), 0.0)
+    features = np.concatenate([h.max(axis=1), h.mean(axis=1)], axis=-1)
+    params = variables["params"]
+    hidden = np.maximum(features @ params["hidden"]["kernel"] + params["hidden"]["bias"], 0.0)
+    expected = hidden @ params["head"]["dense"]["kernel"] + params["head"]["dense"]["bias"]
+    np.testing.assert_allclose(np.asarray(out), expected[:, 0], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown pooling"):
+        EnhancerCNN(pooling="mean").init(jax.random.PRNGKey(0), x)
+
+
 def test_members_learn_independently_in_one_jitted_step():
     model = create_model(name="ensemble", member=MEMBER, kernel_sizes=(7, 7, 7))
     x, labels = _inputs(), jnp.array([[1.0], [0.0]] * 3)

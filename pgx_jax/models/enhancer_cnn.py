@@ -4,20 +4,23 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import OneHotConv, OutputHead, global_max_pool
+from pgx_jax.models.layers import OneHotConv, OutputHead, global_avg_pool, global_max_pool
 
 
 class EnhancerCNN(nn.Module):
     """Two convolutions (batch norm, ReLU, max pooling, dropout) over one-hot DNA, global max
     pooling, a dense layer and the output head; both convolutions share `kernel_size`.
     `reverse_complement` shares the first layer's filters across both strands (enhancers act
-    on either strand)."""
+    on either strand). `pooling="max_avg"` adds the mean of the second layer's activations
+    beside their maximum: composition (GC, k-mer frequencies, what ECNN's k-mer descriptors
+    carry) as well as the strongest motif match."""
 
     num_filters: int = 64
     kernel_size: int = 9
     pool_size: int = 2
     hidden: int = 32
     conv_dropout: float = 0.2
+    pooling: str = "max"
     reverse_complement: bool = False
     dropout_rate: float = 0.5
     task: str = "binary"
@@ -39,7 +42,13 @@ class EnhancerCNN(nn.Module):
         h = nn.Dropout(self.conv_dropout, deterministic=not train)(h)
         h = nn.Conv(self.num_filters, (self.kernel_size,), padding="SAME", dtype=self.dtype)(h)
         h = nn.BatchNorm(use_running_average=not train, dtype=self.dtype, name="norm2")(h)
-        h = global_max_pool(nn.relu(h))
+        h = nn.relu(h)
+        if self.pooling == "max_avg":
+            h = jnp.concatenate([global_max_pool(h), global_avg_pool(h)], axis=-1)
+        elif self.pooling == "max":
+            h = global_max_pool(h)
+        else:
+            raise ValueError(f"unknown pooling {self.pooling!r}; expected 'max' or 'max_avg'")
         h = nn.Dropout(self.conv_dropout, deterministic=not train)(h)
         h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
