@@ -5,14 +5,19 @@ Data set: `dbp` (train on PDB1075, test on PDB186; `pgx_jax.data.builders.dbp`).
 
 import functools
 
+import jax
 import ml_collections
 import numpy as np
 
 from pgx_jax.data import alphabets
 from pgx_jax.data.builders import dbp
+from pgx_jax.data.sources import take
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
+from pgx_jax.metrics import compute_metrics
 from pgx_jax.models import create_model
+
+SEEN_METRICS = ("accuracy", "mcc", "auroc")
 
 LOADERS = {"dbp": dbp.load}
 
@@ -32,6 +37,31 @@ def encode_proteins(records: dict, *, length: int) -> dict:
     }
 
 
+def _sequences(source) -> list[str]:
+    return _text(take(source, np.arange(len(source)))["sequence"])
+
+
+def seen_chain_report(state, experiment: Experiment, workdir: str) -> dict:
+    """Test metrics apart for the chains whose exact sequence is also a training (or
+    validation) chain and for the rest: on a leaky benchmark the first measure memory, the
+    second generalisation."""
+    splits = experiment.splits
+    seen = {
+        s for name in ("train", "validation") if name in splits for s in _sequences(splits[name])
+    }
+    test = splits["test"]
+    in_training = np.array([s in seen for s in _sequences(test)])
+    batch = experiment.encode(take(test, np.arange(len(test))))
+    logits = experiment.model.apply({"params": state.params}, **batch["inputs"])
+    scores = np.asarray(jax.nn.sigmoid(logits))
+    report = {"test/seen_chains": int(in_training.sum())}
+    for part, keep in (("seen", in_training), ("unseen", ~in_training)):
+        if keep.any():
+            metrics = compute_metrics(SEEN_METRICS, batch["label"][keep], scores[keep])
+            report.update({f"test/{part}_{name}": value for name, value in metrics.items()})
+    return report
+
+
 def build(config: ml_collections.ConfigDict) -> Experiment:
     data = config.data
     if data.name not in LOADERS:
@@ -45,4 +75,5 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         splits=LOADERS[data.name](data),
         encode=functools.partial(encode_proteins, length=data.length),
         metrics=tuple(config.eval.metrics),
+        after_fit=seen_chain_report,
     )

@@ -53,3 +53,21 @@ def test_few_steps_run_end_to_end(tmp_path, config, folder):
     run_pgx(["train", f"--config={config}", "--config.train.num_steps=3", f"--workdir={workdir}"])
     results = read_json(os.path.join(workdir, "results.json"))
     assert results["train/steps"] == 3 and math.isfinite(results["test/auroc"])
+
+
+@pytest.mark.slow
+def test_dbp_reports_test_chains_seen_in_training_apart(tmp_path):
+    """75 of PDB186's chains occur verbatim in PDB1075 (docs/results.md); the seen and unseen
+    accuracies, weighted by their counts, give the overall test accuracy."""
+    _needs(dbp_data.FOLDER)
+    results = {}
+    for arg in ("", ":exclude=1.0"):
+        workdir = str(tmp_path / f"run{arg}")
+        config = f"--config=configs/binding/dbp.py{arg}"
+        run_pgx(["train", config, "--config.train.num_steps=3", f"--workdir={workdir}"])
+        results[arg] = read_json(os.path.join(workdir, "results.json"))
+    leaky, clean = results[""], results[":exclude=1.0"]
+    assert leaky["test/seen_chains"] == 75 and clean["test/seen_chains"] == 0
+    assert "test/seen_accuracy" not in clean
+    weighted = (75 * leaky["test/seen_accuracy"] + 111 * leaky["test/unseen_accuracy"]) / 186
+    assert math.isclose(weighted, leaky["test/accuracy"], rel_tol=1e-9)
