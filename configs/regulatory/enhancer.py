@@ -31,7 +31,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.member.num_filters = 16
     config.model.member.hidden = 32
     config.model.member.conv_dropout = 0.2
-    config.model.member.pooling = "max"
+    config.model.member.pooling = "max_avg" if arg.layer == 1 else "max"  # chosen on CV
     config.model.member.dropout_rate = 0.5
     config.model.member.reverse_complement = False
     config.optimizer.weight_decay = 1e-4
