@@ -44,7 +44,8 @@ def _sequences(source) -> list[str]:
 def seen_chain_report(state, experiment: Experiment, workdir: str) -> dict:
     """Test metrics apart for the chains whose exact sequence is also a training (or
     validation) chain and for the rest: on a leaky benchmark the first measure memory, the
-    second generalisation."""
+    second generalisation. A metric undefined on a part (AUROC where its chains share one
+    label) is left out."""
     splits = experiment.splits
     seen = {
         s for name in ("train", "validation") if name in splits for s in _sequences(splits[name])
@@ -58,7 +59,9 @@ def seen_chain_report(state, experiment: Experiment, workdir: str) -> dict:
     for part, keep in (("seen", in_training), ("unseen", ~in_training)):
         if keep.any():
             metrics = compute_metrics(SEEN_METRICS, batch["label"][keep], scores[keep])
-            report.update({f"test/{part}_{name}": value for name, value in metrics.items()})
+            report.update(
+                {f"test/{part}_{name}": v for name, v in metrics.items() if np.isfinite(v)}
+            )
     return report
 
 
