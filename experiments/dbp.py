@@ -52,13 +52,17 @@ def seen_chain_report(state, experiment: Experiment, workdir: str) -> dict:
     }
     test = splits["test"]
     in_training = np.array([s in seen for s in _sequences(test)])
-    batch = experiment.encode(take(test, np.arange(len(test))))
-    logits = experiment.model.apply({"params": state.params}, **batch["inputs"])
-    scores = np.asarray(jax.nn.sigmoid(logits))
+    labels, scores = [], []
+    for start in range(0, len(test), 256):
+        batch = experiment.encode(take(test, np.arange(start, min(start + 256, len(test)))))
+        logits = experiment.model.apply({"params": state.params}, **batch["inputs"])
+        labels.append(batch["label"])
+        scores.append(np.asarray(jax.nn.sigmoid(logits)))
+    labels, scores = np.concatenate(labels), np.concatenate(scores)
     report = {"test/seen_chains": int(in_training.sum())}
     for part, keep in (("seen", in_training), ("unseen", ~in_training)):
         if keep.any():
-            metrics = compute_metrics(SEEN_METRICS, batch["label"][keep], scores[keep])
+            metrics = compute_metrics(SEEN_METRICS, labels[keep], scores[keep])
             report.update(
                 {f"test/{part}_{name}": v for name, v in metrics.items() if np.isfinite(v)}
             )
