@@ -4,18 +4,18 @@ Data set: `dbp` (train on PDB1075, test on PDB186; `pgx_jax.data.builders.dbp`).
 """
 
 import functools
+import os
 
-import jax
 import ml_collections
 import numpy as np
 
 from pgx_jax.data import alphabets
 from pgx_jax.data.builders import dbp
-from pgx_jax.data.sources import take
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
 from pgx_jax.metrics import compute_metrics
 from pgx_jax.models import create_model
+from pgx_jax.train.loop import PREDICTIONS_FILE
 
 SEEN_METRICS = ("accuracy", "mcc", "auroc")
 
@@ -37,28 +37,25 @@ def encode_proteins(records: dict, *, length: int) -> dict:
     }
 
 
-def _sequences(source) -> list[str]:
-    return _text(take(source, np.arange(len(source)))["sequence"])
-
-
 def seen_chain_report(state, experiment: Experiment, workdir: str) -> dict:
     """Test metrics apart for the chains whose exact sequence is also a training (or
     validation) chain and for the rest: on a leaky benchmark the first measure memory, the
-    second generalisation. A metric undefined on a part (AUROC where its chains share one
-    label) is left out."""
+    second generalisation. Reads the run's saved test predictions. A metric undefined on a
+    part (AUROC where its chains share one label) is left out."""
     splits = experiment.splits
     seen = {
-        s for name in ("train", "validation") if name in splits for s in _sequences(splits[name])
+        s
+        for name in ("train", "validation")
+        if name in splits
+        for s in _text(splits[name].columns["sequence"])
     }
-    test = splits["test"]
-    in_training = np.array([s in seen for s in _sequences(test)])
-    labels, scores = [], []
-    for start in range(0, len(test), 256):
-        batch = experiment.encode(take(test, np.arange(start, min(start + 256, len(test)))))
-        logits = experiment.model.apply({"params": state.params}, **batch["inputs"])
-        labels.append(batch["label"])
-        scores.append(np.asarray(jax.nn.sigmoid(logits)))
-    labels, scores = np.concatenate(labels), np.concatenate(scores)
+    test = splits["test"].columns
+    path = os.path.join(workdir, PREDICTIONS_FILE)
+    with np.load(path) as saved:
+        labels, scores = saved["labels"], saved["predictions"]
+        if _text(saved["ids"]) != _text(test["id"]):
+            raise PgxError(f"{path}: rows differ from the test split")
+    in_training = np.array([s in seen for s in _text(test["sequence"])])
     report = {"test/seen_chains": int(in_training.sum())}
     for part, keep in (("seen", in_training), ("unseen", ~in_training)):
         if keep.any():
