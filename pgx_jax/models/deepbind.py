@@ -7,8 +7,7 @@ import jax.numpy as jnp
 from pgx_jax.models.layers import (
     OneHotConv,
     OutputHead,
-    global_avg_pool,
-    global_max_pool,
+    global_pool,
     output_mask,
 )
 
@@ -41,12 +40,7 @@ class DeepBind(nn.Module):
         )(x, mask)
         h = nn.relu(h)
         pooled_mask = None if mask is None else output_mask(mask, self.filter_width, "VALID")
-        features = [global_max_pool(h, pooled_mask)]
-        if self.pooling == "max_avg":
-            features.append(global_avg_pool(h, pooled_mask))
-        elif self.pooling != "max":
-            raise ValueError(f"unknown pooling {self.pooling!r}; expected 'max' or 'max_avg'")
-        h = jnp.concatenate(features, axis=-1)
+        h = global_pool(h, pooled_mask, self.pooling)
         if self.hidden:
             h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)

@@ -5,12 +5,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import (
-    EmbeddingConv,
-    OutputHead,
-    global_avg_pool,
-    global_max_pool,
-)
+from pgx_jax.models.layers import EmbeddingConv, OutputHead, global_pool
 
 
 class DeepDBP(nn.Module):
@@ -35,8 +30,6 @@ class DeepDBP(nn.Module):
 
     @nn.compact
     def __call__(self, tokens: jax.Array, mask: jax.Array | None = None, train: bool = False):
-        if self.pooling not in ("max", "max_avg"):
-            raise ValueError(f"unknown pooling {self.pooling!r}; expected 'max' or 'max_avg'")
         if mask is None:
             mask = tokens > 0
         features = []
@@ -50,10 +43,7 @@ class DeepDBP(nn.Module):
                 dtype=self.dtype,
                 name=f"conv{width}",
             )(tokens, mask)
-            h = nn.relu(h)
-            features.append(global_max_pool(h, mask))
-            if self.pooling == "max_avg":
-                features.append(global_avg_pool(h, mask))
+            features.append(global_pool(nn.relu(h), mask, self.pooling))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(jnp.concatenate(features, -1))
         h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)

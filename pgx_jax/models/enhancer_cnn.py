@@ -4,7 +4,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import OneHotConv, OutputHead, global_avg_pool, global_max_pool
+from pgx_jax.models.layers import OneHotConv, OutputHead, global_pool
 
 
 class EnhancerCNN(nn.Module):
@@ -42,13 +42,7 @@ class EnhancerCNN(nn.Module):
         h = nn.Dropout(self.conv_dropout, deterministic=not train)(h)
         h = nn.Conv(self.num_filters, (self.kernel_size,), padding="SAME", dtype=self.dtype)(h)
         h = nn.BatchNorm(use_running_average=not train, dtype=self.dtype, name="norm2")(h)
-        h = nn.relu(h)
-        if self.pooling == "max_avg":
-            h = jnp.concatenate([global_max_pool(h), global_avg_pool(h)], axis=-1)
-        elif self.pooling == "max":
-            h = global_max_pool(h)
-        else:
-            raise ValueError(f"unknown pooling {self.pooling!r}; expected 'max' or 'max_avg'")
+        h = global_pool(nn.relu(h), pooling=self.pooling)
         h = nn.Dropout(self.conv_dropout, deterministic=not train)(h)
         h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)

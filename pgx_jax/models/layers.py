@@ -128,6 +128,16 @@ def global_avg_pool(x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
     return jnp.sum(x * weights, axis=-2) / jnp.maximum(jnp.sum(weights, axis=-2), 1.0)
 
 
+def global_pool(x: jax.Array, mask: jax.Array | None = None, pooling: str = "max") -> jax.Array:
+    """`max`: each filter's best position; `max_avg`: that and the mean over the positions
+    (composition), concatenated: [B, L, C] -> [B, C] or [B, 2C]."""
+    if pooling == "max":
+        return global_max_pool(x, mask)
+    if pooling == "max_avg":
+        return jnp.concatenate([global_max_pool(x, mask), global_avg_pool(x, mask)], axis=-1)
+    raise ValueError(f"unknown pooling {pooling!r}; expected 'max' or 'max_avg'")
+
+
 def output_mask(mask: jax.Array, kernel_size: int, padding: str) -> jax.Array:
     """The mask of a convolution's output: a VALID window counts if all its inputs are real."""
     if padding == "SAME":
