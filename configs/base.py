@@ -50,6 +50,7 @@ def base_config(
     config.train.log_every_steps = 20
     config.train.checkpoint_every_steps = 0
     config.train.compute_dtype = "float32"
+    config.train.ema_decay = 0.0  # > 0: evaluate, test and save a moving average of the params
     config.train.init_from = ""
     config.train.init_head = True
     config.train.init_skip = ()

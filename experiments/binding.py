@@ -83,7 +83,7 @@ def motif_report(
     batch = experiment.encode(take(test, np.arange(len(test))))
     x, labels = batch["inputs"]["x"], batch["label"]
     variables = {
-        "params": state.params,
+        "params": state.eval_params,
         **({"batch_stats": state.batch_stats} if state.batch_stats else {}),
     }
     activations = first_layer_activations(experiment.model, variables, x)

@@ -316,7 +316,7 @@ def _fit(
     tx = make_optimizer(config.optimizer, total_steps)
 
     def init(inputs, seed):
-        return create_train_state(experiment.model, tx, inputs, seed)
+        return create_train_state(experiment.model, tx, inputs, seed, tcfg.get("ema_decay", 0.0))
 
     member_sharding = parallel.state_shardings(
         jax.eval_shape(functools.partial(init, seed=config.seed), example["inputs"]),

@@ -143,8 +143,10 @@ def init_from(state, tcfg: ml_collections.ConfigDict):
 
         return jax.tree_util.tree_map_with_path(pick, ours)
 
+    params = copy("params", state.params)
     return state.replace(
-        params=copy("params", state.params),
+        params=params,
+        ema_params=None if state.ema_params is None else params,
         batch_stats=copy("batch_stats", state.batch_stats)
         if state.batch_stats
         else state.batch_stats,

@@ -31,7 +31,7 @@ class Run:
     @property
     def variables(self) -> dict:
         """The model's variables for `model.apply`."""
-        variables = {"params": self.state.params}
+        variables = {"params": self.state.eval_params}
         if self.state.batch_stats:
             variables["batch_stats"] = self.state.batch_stats
         return variables
@@ -68,7 +68,9 @@ def restore_run(workdir: str, kind: str | None = None) -> Run:
     target = jax.tree.map(
         lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=device),
         jax.eval_shape(
-            lambda inputs: create_train_state(experiment.model, tx, inputs, config.seed),
+            lambda inputs: create_train_state(
+                experiment.model, tx, inputs, config.seed, config.train.get("ema_decay", 0.0)
+            ),
             jax.tree.map(np.asarray, example["inputs"]),
         ),
     )

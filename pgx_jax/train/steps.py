@@ -39,12 +39,13 @@ def train_step(state: TrainState, batch: dict, *, task: str) -> tuple[TrainState
     state = state.apply_gradients(
         grads=grads, batch_stats=updates.get("batch_stats", state.batch_stats)
     )
-    return state, {"loss": loss, "grad_norm": optax.global_norm(grads)}
+    return state.update_ema(), {"loss": loss, "grad_norm": optax.tree.norm(grads)}
 
 
 def eval_step(state: TrainState, batch: dict, *, task: str) -> dict:
-    """Predictions (probabilities or values) and per-example losses for one global batch."""
-    outputs = state.apply_fn(_variables(state, state.params), **batch["inputs"], train=False)
+    """Predictions (probabilities or values) and per-example losses for one global batch, from
+    the evaluation parameters (the moving average where the state keeps one)."""
+    outputs = state.apply_fn(_variables(state, state.eval_params), **batch["inputs"], train=False)
     per_example = losses.per_example_loss(task, outputs, batch["label"])
     return {"prediction": losses.link(task, outputs), "loss": per_example.astype(jnp.float32)}
 

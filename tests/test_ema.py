@@ -1,0 +1,116 @@
+"""Parameter moving average (`config.train.ema_decay`): training is unchanged, the average
+follows its recurrence, and evaluation, checkpoints and restored runs use it."""
+
+import os
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+from conftest import run_pgx
+
+from pgx_jax.checkpoint import load_state_tree
+from pgx_jax.data import pipeline
+from pgx_jax.models import create_model
+from pgx_jax.train import steps
+from pgx_jax.train.loop import PREDICTIONS_FILE
+from pgx_jax.train.optim import make_optimizer
+from pgx_jax.train.restore import restore_run
+from pgx_jax.train.state import create_train_state
+
+LENGTH = 30
+
+
+def _model():
+    return create_model("deepbind", num_filters=4, filter_width=6, hidden=8, dropout_rate=0.0)
+
+
+def _batch(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (16, LENGTH))]
+    return {
+        "inputs": {"x": jnp.asarray(x), "mask": jnp.ones((16, LENGTH), bool)},
+        "label": jnp.asarray(rng.integers(0, 2, 16).astype(np.float32)),
+        "weight": jnp.ones(16, jnp.float32),
+    }
+
+
+def _state(ema_decay: float):
+    tx = make_optimizer(ml_collections.ConfigDict({"name": "adam", "learning_rate": 0.05}), 10)
+    return create_train_state(_model(), tx, _batch(0)["inputs"], 0, ema_decay)
+
+
+def test_average_follows_its_recurrence_and_leaves_training_alone():
+    step = jax.jit(lambda s, b: steps.train_step(s, b, task="binary"))
+    plain, averaged = _state(0.0), _state(0.9)
+    assert plain.ema_params is None
+    expected = jax.tree.map(np.asarray, averaged.params)
+    for t in range(1, 8):
+        batch = _batch(t)
+        plain, _ = step(plain, batch)
+        averaged, _ = step(averaged, batch)
+        decay = min(0.9, (1 + t) / (10 + t))
+        expected = jax.tree.map(
+            lambda e, p, d=decay: d * e + (1 - d) * np.asarray(p), expected, averaged.params
+        )
+    jax.tree.map(np.testing.assert_array_equal, plain.params, averaged.params)
+    jax.tree.map(
+        lambda e, a: np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-7),
+        expected,
+        averaged.ema_params,
+    )
+    gap = jax.tree.map(lambda p, e: float(jnp.max(jnp.abs(p - e))), averaged.params, expected)
+    assert max(jax.tree.leaves(gap)) > 1e-3
+
+
+def test_eval_step_predicts_with_the_average():
+    step = jax.jit(lambda s, b: steps.train_step(s, b, task="binary"))
+    state = _state(0.9)
+    for t in range(1, 6):
+        state, _ = step(state, _batch(t))
+    batch = _batch(99)
+    out = steps.eval_step(state, batch, task="binary")
+    logits = _model().apply({"params": state.ema_params}, **batch["inputs"], train=False)
+    np.testing.assert_allclose(out["prediction"], jax.nn.sigmoid(logits), rtol=1e-6)
+    raw = _model().apply({"params": state.params}, **batch["inputs"], train=False)
+    assert not np.allclose(out["prediction"], jax.nn.sigmoid(raw), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_run_tests_saves_and_restores_the_average(tmp_path):
+    """`pgx train` with ema_decay: the checkpoint holds the average, a restored run predicts
+    with it, and the saved test predictions are the average's."""
+    workdir = str(tmp_path / "ema")
+    run_pgx(
+        [
+            "train",
+            "--config=configs/binding/deepbind.py",
+            "--config.data.num_examples=1000",
+            "--config.train.num_steps=20",
+            "--config.train.ema_decay=0.9",
+            "--config.optimizer.learning_rate=0.01",
+            f"--workdir={workdir}",
+        ]
+    )
+    run = restore_run(workdir)
+    _, tree = load_state_tree(workdir, run.kind)
+    jax.tree.map(np.testing.assert_array_equal, tree["ema_params"], run.variables["params"])
+    gaps = jax.tree.map(
+        lambda p, e: float(np.max(np.abs(p - e))), tree["params"], tree["ema_params"]
+    )
+    assert max(jax.tree.leaves(gaps)) > 1e-5
+    saved = np.load(os.path.join(workdir, PREDICTIONS_FILE))
+    test = run.experiment.splits["test"]
+
+    def predict(params) -> np.ndarray:
+        predictions = []
+        for batch in pipeline.eval_batches(test, run.experiment.encode, 256):
+            logits = run.experiment.model.apply({"params": params}, **batch["inputs"], train=False)
+            keep = np.asarray(batch["weight"]) > 0
+            predictions.append(np.asarray(jax.nn.sigmoid(logits))[keep])
+        return np.concatenate(predictions).reshape(-1)
+
+    saved = saved["predictions"].reshape(-1)
+    np.testing.assert_allclose(saved, predict(run.variables["params"]), atol=1e-6)
+    assert np.max(np.abs(saved - predict(tree["params"]))) > 1e-4
