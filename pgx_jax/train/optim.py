@@ -15,6 +15,7 @@ import numpy as np
 import optax
 
 from pgx_jax.errors import PgxError
+from pgx_jax.train.state import AveragedTrainState
 
 HEAD_PATTERN = r"(^|/)head(/|$)"
 """Parameter paths of the output head (`OutputHead` named `head`), skipped by `init_head=False`."""
@@ -144,9 +145,10 @@ def init_from(state, tcfg: ml_collections.ConfigDict):
         return jax.tree_util.tree_map_with_path(pick, ours)
 
     params = copy("params", state.params)
+    if isinstance(state, AveragedTrainState):
+        state = state.replace(ema_params=params)
     return state.replace(
         params=params,
-        ema_params=None if state.ema_params is None else params,
         batch_stats=copy("batch_stats", state.batch_stats)
         if state.batch_stats
         else state.batch_stats,

@@ -39,7 +39,7 @@ def train_step(state: TrainState, batch: dict, *, task: str) -> tuple[TrainState
     state = state.apply_gradients(
         grads=grads, batch_stats=updates.get("batch_stats", state.batch_stats)
     )
-    return state.update_ema(), {"loss": loss, "grad_norm": optax.tree.norm(grads)}
+    return state.update_average(), {"loss": loss, "grad_norm": optax.tree.norm(grads)}
 
 
 def eval_step(state: TrainState, batch: dict, *, task: str) -> dict:
