@@ -2,6 +2,7 @@
 
 import functools
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -161,6 +162,73 @@ def test_embedding_conv_matches_numpy_reference():
     x = table[ids] * mask[..., None]
     expected = _np_conv_valid(x, kernel, bias)
     np.testing.assert_allclose(np.asarray(_apply(layer, variables, ids)), expected, atol=1e-5)
+
+
+class _EmbedThenConv(nn.Module):
+    """EmbeddingConv as first written (nn.Embed, mask, nn.Conv): the reference for both paths."""
+
+    vocab_size: int
+    embed_dim: int
+    features: int
+    kernel_size: int
+    padding: str
+
+    @nn.compact
+    def __call__(self, tokens, mask):
+        x = nn.Embed(self.vocab_size, self.embed_dim, name="embed")(tokens) * mask[..., None]
+        return nn.Conv(self.features, (self.kernel_size,), padding=self.padding, name="conv")(x)
+
+
+@pytest.mark.parametrize("padding,kernel_size", [("VALID", 4), ("SAME", 5), ("SAME", 4)])
+def test_embedding_conv_lookup_and_convolution_agree_with_the_reference(padding, kernel_size):
+    """Both ways of computing EmbeddingConv give the reference's parameters (same names and
+    initial values), outputs and gradients, with garbage token ids under the mask."""
+    rng = np.random.default_rng(7)
+    ids = rng.integers(1, 6, (3, 11)).astype(np.int32)
+    mask = np.ones_like(ids, bool)
+    mask[1, 6:] = False
+    mask[2, 2] = False
+    shape = dict(vocab_size=6, embed_dim=5, features=3, kernel_size=kernel_size, padding=padding)
+    reference = _EmbedThenConv(**shape)
+    variables = reference.init(jax.random.PRNGKey(0), ids, mask)
+    weights = rng.normal(size=reference.apply(variables, ids, mask).shape)
+
+    def loss(module, params):
+        return jnp.sum(module.apply({"params": params}, ids, mask) * weights)
+
+    expected_loss, expected_grads = jax.value_and_grad(functools.partial(loss, reference))(
+        variables["params"]
+    )
+    for lookup in (False, True):
+        layer = EmbeddingConv(**shape, lookup=lookup)
+        initial = layer.init(jax.random.PRNGKey(0), ids, mask)
+        jax.tree.map(np.testing.assert_array_equal, initial, variables)
+        value, grads = jax.value_and_grad(functools.partial(loss, layer))(variables["params"])
+        np.testing.assert_allclose(value, expected_loss, rtol=1e-5)
+        jax.tree.map(
+            lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5),
+            grads,
+            expected_grads,
+        )
+
+
+def test_embedding_conv_chooses_lookup_for_small_vocabularies():
+    """The automatic choice: table lookups for DeepDTA-like shapes, convolution for a wide bank
+    or a vocabulary as large as the batch; both give the same output."""
+    ids = np.random.default_rng(8).integers(0, 26, (4, 64)).astype(np.int32)
+    for features, kernel_size, vocab, lookup in (
+        (32, 8, 26, True),
+        (256, 11, 26, False),
+        (32, 8, 200, False),
+    ):
+        layer = EmbeddingConv(vocab, 128, features, kernel_size)
+        variables = layer.init(jax.random.PRNGKey(1), ids)
+        jaxpr = str(jax.make_jaxpr(functools.partial(layer.apply, tokens=ids))(variables))
+        assert ("conv_general_dilated" not in jaxpr) == lookup, (features, kernel_size, vocab)
+        forced = EmbeddingConv(vocab, 128, features, kernel_size, lookup=not lookup)
+        np.testing.assert_allclose(
+            layer.apply(variables, ids), forced.apply(variables, ids), rtol=1e-4, atol=1e-4
+        )
 
 
 # --- ConvBlock --------------------------------------------------------------------------------

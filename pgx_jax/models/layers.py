@@ -68,8 +68,34 @@ class OneHotConv(nn.Module):
         return y
 
 
+class _ConvWeights(nn.Module):
+    """The kernel [K, in, F] and bias [F] of a 1-D `nn.Conv`: same names, shapes and
+    initialisers, so a module holding them reads and writes the same parameters."""
+
+    in_features: int
+    features: int
+    kernel_size: int
+
+    @nn.compact
+    def __call__(self) -> tuple[jax.Array, jax.Array]:
+        kernel = self.param(
+            "kernel",
+            nn.initializers.lecun_normal(),
+            (self.kernel_size, self.in_features, self.features),
+        )
+        return kernel, self.param("bias", nn.initializers.zeros_init(), (self.features,))
+
+
 class EmbeddingConv(nn.Module):
-    """Token embedding followed by a 1-D convolution; token 0 is padding and embeds to zero."""
+    """Token embedding followed by a 1-D convolution; token 0 is padding and embeds to zero.
+
+    With a small vocabulary the convolution is computed as table lookups: output position t is
+    bias + sum_k U[token(t + k), k], where U[v, k] = embedding[v] @ kernel[k] is computed once
+    per step for the whole vocabulary (the same function and gradients, far fewer operations
+    than convolving the embedded sequence). `lookup=None` chooses it where it was faster on
+    CPU (`benchmarks/train_throughput.py`): vocabulary under an eighth of the positions and
+    kernel x filters at most 4 x embedding width (DeepDTA's branches, not DeepDBP's wide banks).
+    """
 
     vocab_size: int
     embed_dim: int
@@ -77,16 +103,44 @@ class EmbeddingConv(nn.Module):
     kernel_size: int
     padding: str = "VALID"
     dtype: jnp.dtype | None = None
+    lookup: bool | None = None
 
     @nn.compact
     def __call__(self, tokens: jax.Array, mask: jax.Array | None = None) -> jax.Array:
-        x = nn.Embed(self.vocab_size, self.embed_dim, dtype=self.dtype, name="embed")(tokens)
+        embed = nn.Embed(self.vocab_size, self.embed_dim, dtype=self.dtype, name="embed")
+        kernel, bias = _ConvWeights(self.embed_dim, self.features, self.kernel_size, name="conv")()
         if mask is None:
             mask = tokens > 0
-        x = x * mask[..., None].astype(x.dtype)
-        return nn.Conv(
-            self.features, (self.kernel_size,), padding=self.padding, dtype=self.dtype, name="conv"
-        )(x)
+        lookup = self.lookup
+        if lookup is None:
+            lookup = (
+                8 * self.vocab_size <= tokens.size
+                and self.kernel_size * self.features <= 4 * self.embed_dim
+            )
+        if lookup:
+            y = self._lookup_conv(embed.embedding, kernel, tokens, mask)
+        else:
+            x = embed(tokens)
+            x = x * mask[..., None].astype(x.dtype)
+            x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=self.dtype)
+            y = jax.lax.conv_general_dilated(
+                x, kernel, (1,), self.padding, dimension_numbers=("NWC", "WIO", "NWC")
+            )
+        return y + bias.astype(y.dtype)
+
+    def _lookup_conv(self, embedding, kernel, tokens, mask) -> jax.Array:
+        embedding, kernel = nn.dtypes.promote_dtype(embedding, kernel, dtype=self.dtype)
+        k, f = self.kernel_size, self.features
+        table = jnp.einsum("vd,kdf->vkf", embedding, kernel).reshape(self.vocab_size, k * f)
+        table = jnp.concatenate([table, jnp.zeros((1, k * f), table.dtype)])  # row V: padding
+        ids = jnp.where(mask, tokens, self.vocab_size)
+        if self.padding == "SAME":
+            ids = jnp.pad(ids, ((0, 0), ((k - 1) // 2, k // 2)), constant_values=self.vocab_size)
+        elif self.padding != "VALID":
+            raise ValueError(f"EmbeddingConv: unknown padding {self.padding!r}")
+        rows = table[ids].reshape(*ids.shape, k, f)
+        length = ids.shape[-1] - k + 1
+        return sum(rows[:, offset : offset + length, offset] for offset in range(k))
 
 
 class ConvBlock(nn.Module):
