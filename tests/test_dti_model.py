@@ -2,6 +2,7 @@
 
 import itertools
 
+import flax.linen as nn
 import jax
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from pgx_jax.data import pair_batches
 from pgx_jax.metrics import concordance_index
 from pgx_jax.models import create_model
+from pgx_jax.models.deepdta import PairDense
 from pgx_jax.train import losses
 
 
@@ -69,6 +71,28 @@ def test_factorised_gradients_equal_per_pair_gradients():
         scale = float(np.max(np.abs(a))) + 1e-12
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5 * scale, err_msg=str(path))
     assert float(np.max(np.abs(naive_grads["protein"]["conv3"]["kernel"]))) > 0
+
+
+def test_pair_dense_is_dense_over_the_concatenated_pair():
+    """Same parameters (names, shapes, initial values) and outputs as nn.Dense on
+    concat(drugs[i], proteins[j])."""
+    rng = np.random.default_rng(3)
+    drugs, proteins = rng.normal(size=(7, 6)), rng.normal(size=(4, 9))
+    i, j = rng.integers(0, 7, 30), rng.integers(0, 4, 30)
+    pairs = np.concatenate([drugs[i], proteins[j]], axis=-1)
+    dense, pair_dense = nn.Dense(5), PairDense(5)
+    variables = dense.init(jax.random.key(2), pairs)
+    jax.tree.map(
+        np.testing.assert_array_equal,
+        pair_dense.init(jax.random.key(2), drugs, proteins, i, j),
+        variables,
+    )
+    np.testing.assert_allclose(
+        pair_dense.apply(variables, drugs, proteins, i, j),
+        dense.apply(variables, pairs),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def brute_force_ci(y, f):

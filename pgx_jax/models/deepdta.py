@@ -48,6 +48,29 @@ class SequenceCNN(nn.Module):
         return global_max_pool(nn.relu(h), mask)
 
 
+class PairDense(nn.Module):
+    """`nn.Dense` over concat(drugs[drug_index], proteins[protein_index]), computed as
+    drugs @ W_drug and proteins @ W_protein once per distinct row, then added per pair: the
+    same parameters (`kernel` [drug + protein width, features], `bias`) and outputs."""
+
+    features: int
+    dtype: jnp.dtype | None = None
+
+    @nn.compact
+    def __call__(self, drugs, proteins, drug_index, protein_index) -> jax.Array:
+        width = drugs.shape[-1]
+        kernel = self.param(
+            "kernel", nn.initializers.lecun_normal(), (width + proteins.shape[-1], self.features)
+        )
+        bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
+        drugs, proteins, kernel, bias = nn.dtypes.promote_dtype(
+            drugs, proteins, kernel, bias, dtype=self.dtype
+        )
+        return (
+            (drugs @ kernel[:width])[drug_index] + (proteins @ kernel[width:])[protein_index] + bias
+        )
+
+
 class DeepDTA(nn.Module):
     """Drug-target affinity regressor: SMILES CNN and protein CNN, concatenated, dense head."""
 
@@ -88,9 +111,13 @@ class DeepDTA(nn.Module):
             self.dtype,
             name="protein",
         )(protein_tokens)
-        h = jnp.concatenate([drugs[drug_index], proteins[protein_index]], axis=-1)
+        h = PairDense(self.hidden[0], dtype=self.dtype, name="dense0")(
+            drugs, proteins, drug_index, protein_index
+        )
         for i, width in enumerate(self.hidden):
-            h = nn.relu(nn.Dense(width, dtype=self.dtype, name=f"dense{i}")(h))
+            if i > 0:
+                h = nn.Dense(width, dtype=self.dtype, name=f"dense{i}")(h)
+            h = nn.relu(h)
             if i < len(self.hidden) - 1:
                 h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
         return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
