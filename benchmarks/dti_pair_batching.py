@@ -8,10 +8,11 @@ batch 256), timed in turn in one run (compilation and batch encoding are not tim
   naive       random batches, both sequences encoded for every pair (what a plain
               pair-at-a-time pipeline does);
   factorised  random batches, each distinct drug and protein of the batch encoded once;
-  block       block batches (proteins in random order, each with its pairs), each
-              distinct sequence encoded once: the config's default;
-  block8      blocks of 8 pairs of a protein, shuffled (`davis,block=8`): about 32
-              proteins per batch, which trains as well per epoch as random batches.
+  block       block batches (proteins in random order, each with all its pairs), each
+              distinct sequence encoded once (`davis,block=0`);
+  block8      blocks of 8 pairs of a protein, shuffled: about 32 proteins per batch, which
+              trains as well per epoch as random batches (the config's default).
+The train step is the plain one (no parameter average) in every mode.
 An epoch's time is the median step time times the steps per epoch (the remainder dropped, as
 in training). XLA's FLOPs per step and the sequences encoded per batch (distinct ones, padded to a
 multiple of 8) say where the time goes.
