@@ -1,0 +1,87 @@
+"""EmbeddingConv computed as a convolution against table lookups, forward and backward.
+
+  python benchmarks/embedding_conv.py [--repeats 5] [--steps 20]
+
+For the shapes the models use, times one jitted gradient of a loss through the layer (with
+respect to the embedding, kernel and bias) with `lookup=False` and `lookup=True`, in turn
+within each repeat, and prints the median milliseconds, their ratio and which one the
+layer's automatic rule (`lookup=None`) picks. The two agree to float tolerance (checked here
+and in tests/test_layers.py).
+"""
+
+import argparse
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from pgx_jax.models.layers import EmbeddingConv
+
+SHAPES = {
+    # name: (rows, length, vocabulary, embedding, filters, kernel, padding)
+    "DeepDTA protein, block batch (8 rows)": (8, 1200, 26, 128, 32, 8, "VALID"),
+    "DeepDTA protein, blocks of 8 pairs (32 rows)": (32, 1200, 26, 128, 32, 8, "VALID"),
+    "DeepDTA SMILES (72 rows)": (72, 85, 65, 128, 32, 4, "VALID"),
+    "DeepDTA protein, naive (256 rows)": (256, 1200, 26, 128, 32, 8, "VALID"),
+    "DeepDBP bank, width 11 (64 rows)": (64, 512, 26, 16, 256, 11, "SAME"),
+    "DeepDBP bank, width 21 (64 rows)": (64, 512, 26, 16, 256, 21, "SAME"),
+}
+
+
+def gradient_fn(rows, length, vocab, embed, filters, kernel, padding, lookup):
+    layer = EmbeddingConv(vocab, embed, filters, kernel, padding=padding, lookup=lookup)
+    rng = np.random.default_rng(0)
+    tokens = jnp.asarray(rng.integers(1, vocab, (rows, length)), jnp.int32)
+    params = layer.init(jax.random.key(0), tokens)["params"]
+    out_length = length if padding == "SAME" else length - kernel + 1
+    weights = jnp.asarray(rng.normal(size=(rows, out_length, filters)), jnp.float32)
+
+    def loss(params, tokens, weights):
+        return jnp.sum(layer.apply({"params": params}, tokens) * weights)
+
+    return jax.jit(jax.value_and_grad(loss)), (params, tokens, weights)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    print(f"{jax.devices()[0].device_kind}, {len(jax.devices())} device(s), jax {jax.__version__}")
+    print(
+        "| layer shape | convolution, ms | lookups, ms | convolution / lookups | automatic rule |"
+    )
+    print("| --- | --- | --- | --- | --- |")
+    for name, shape in SHAPES.items():
+        runners = {lookup: gradient_fn(*shape, lookup) for lookup in (False, True)}
+        results = {lookup: fn(*inputs) for lookup, (fn, inputs) in runners.items()}
+        (conv_loss, conv_grads), (look_loss, look_grads) = results[False], results[True]
+        np.testing.assert_allclose(look_loss, conv_loss, rtol=1e-4)
+        jax.tree.map(
+            lambda a, b: np.testing.assert_allclose(
+                a, b, rtol=1e-3, atol=1e-3 * float(jnp.max(jnp.abs(b)))
+            ),
+            look_grads,
+            conv_grads,
+        )
+        times = {False: [], True: []}
+        for _ in range(args.repeats):
+            for lookup, (fn, inputs) in runners.items():
+                start = time.perf_counter()
+                for _ in range(args.steps):
+                    out = fn(*inputs)
+                jax.block_until_ready(out)
+                times[lookup].append((time.perf_counter() - start) / args.steps * 1e3)
+        conv, look = statistics.median(times[False]), statistics.median(times[True])
+        rows, length, vocab, embed, filters, kernel, _ = shape
+        auto = 8 * vocab <= rows * length and kernel * filters <= 4 * embed
+        print(
+            f"| {name} | {conv:.2f} | {look:.2f} | {conv / look:.2f}x | "
+            f"{'lookups' if auto else 'convolution'} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
