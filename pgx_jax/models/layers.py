@@ -93,7 +93,7 @@ class EmbeddingConv(nn.Module):
     bias + sum_k U[token(t + k), k], where U[v, k] = embedding[v] @ kernel[k] is computed once
     per step for the whole vocabulary (the same function and gradients, far fewer operations
     than convolving the embedded sequence). `lookup=None` chooses it where it was faster on
-    CPU (`benchmarks/train_throughput.py`): vocabulary under an eighth of the positions and
+    CPU (`benchmarks/embedding_conv.py`): vocabulary under an eighth of the positions and
     kernel x filters at most 4 x embedding width (DeepDTA's branches, not DeepDBP's wide banks).
     """
 
