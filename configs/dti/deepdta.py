@@ -4,14 +4,15 @@ pgx train --config configs/dti/deepdta.py:davis      # Davis, pKd, 5 train folds
 pgx train --config configs/dti/deepdta.py:kiba       # $PGX_DATA_DIR/kiba, scores as given
 pgx train --config configs/dti/deepdta.py:davis,split=cold_drug     # cold_target, cold_both
 pgx train --config configs/dti/deepdta.py:davis,sampling=random,naive   # per-pair encoding
-pgx train --config configs/dti/deepdta.py:davis,block=0   # whole proteins as blocks
+pgx train --config configs/dti/deepdta.py:davis,block=0,ema=0   # as first run: whole
+                                     # proteins as blocks, the final raw parameters tested
 
 Paper settings (Öztürk et al. 2018): 32/64/96 filters, 128-d embeddings, dense 1024-1024-512,
 dropout 0.1, Adam 1e-3, batch 256, 100 epochs, MSE loss; Davis 85 SMILES characters and
 1,200 residues with pKd labels, KIBA 100 and 1,000 with the scores as given. The run trains
 100 epochs and tests the final model (no early stopping), validating every 10 epochs.
 Ours on top: batches drawn as blocks of 8 pairs of a protein (`block=8`; each distinct
-sequence encoded once) and a moving average of the parameters (decay 0.999), which is what
+sequence encoded once) and a moving average of the parameters (`ema=0.999`), which is what
 is validated and tested (docs/results.md: it lowers the test MSE and keeps the CI).
 """
 
@@ -32,6 +33,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         block=8,
         naive=False,
         epochs=100,
+        ema=0.999,
     )
     kiba = arg.kiba and not arg.davis
     config = base_config(
@@ -45,7 +47,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer.grad_clip_norm = 0.0
     config.train.eval_every_steps = 780  # 10 epochs of Davis setting 1 (78 steps each)
     config.train.log_every_steps = 50
-    config.train.ema_decay = 0.999
+    config.train.ema_decay = arg.ema
     config.protocol.field = "data.fold"
     config.protocol.choices = (0, 1, 2, 3, 4)
     data = config.data
