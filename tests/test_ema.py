@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from conftest import run_pgx
 
-from pgx_jax.checkpoint import load_state_tree
+from pgx_jax.checkpoint import Checkpoints, load_state_tree
 from pgx_jax.data import pipeline
 from pgx_jax.models import create_model
 from pgx_jax.train import steps
 from pgx_jax.train.loop import PREDICTIONS_FILE
-from pgx_jax.train.optim import make_optimizer
+from pgx_jax.train.optim import init_from, make_optimizer
 from pgx_jax.train.restore import restore_run
 from pgx_jax.train.state import create_train_state
 
@@ -75,6 +75,22 @@ def test_eval_step_predicts_with_the_average():
     np.testing.assert_allclose(out["prediction"], jax.nn.sigmoid(logits), rtol=1e-6)
     raw = _model().apply({"params": state.params}, **batch["inputs"], train=False)
     assert not np.allclose(out["prediction"], jax.nn.sigmoid(raw), atol=1e-4)
+
+
+def test_fine_tuning_copies_the_source_average_and_starts_its_own(tmp_path):
+    step = jax.jit(lambda s, b: steps.train_step(s, b, task="binary"))
+    source = _state(0.9)
+    for t in range(1, 4):
+        source, _ = step(source, _batch(t))
+    checkpoints = Checkpoints(os.path.join(tmp_path, "checkpoints"))
+    checkpoints.save("latest", 3, source, {})
+    checkpoints.close()
+    train = ml_collections.ConfigDict({"init_from": str(tmp_path)})
+    for fresh in (_state(0.0), _state(0.9)):
+        tuned = init_from(fresh, train)
+        jax.tree.map(np.testing.assert_array_equal, tuned.params, source.ema_params)
+        if hasattr(tuned, "ema_params"):
+            jax.tree.map(np.testing.assert_array_equal, tuned.ema_params, source.ema_params)
 
 
 @pytest.mark.slow

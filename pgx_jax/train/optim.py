@@ -111,7 +111,9 @@ def init_from(state, tcfg: ml_collections.ConfigDict):
 
     Returns `state` unchanged when `init_from` is empty. Paths matching `tcfg.init_skip`, or
     the head when `tcfg.init_head` is False, keep their fresh initialisation; every other
-    parameter must exist in the source run with the same shape.
+    parameter must exist in the source run with the same shape. From a run that kept a moving
+    average of its parameters, the average is copied (what that run was evaluated with); into
+    such a state, the copy also starts the average.
     """
     source = tcfg.get("init_from", "")
     if not source:
@@ -125,9 +127,10 @@ def init_from(state, tcfg: ml_collections.ConfigDict):
         skip += (HEAD_PATTERN,)
 
     def copy(collection: str, ours):
+        saved = tree.get("ema_params") if collection == "params" else None
         theirs = {
             param_path(p): v
-            for p, v in jax.tree_util.tree_flatten_with_path(tree.get(collection) or {})[0]
+            for p, v in jax.tree_util.tree_flatten_with_path(saved or tree.get(collection) or {})[0]
         }
 
         def pick(path, value):
