@@ -114,6 +114,12 @@ def _first_difference(saved: dict[str, tuple], wanted: dict[str, tuple]) -> str 
     return None
 
 
+def saved_eval_params(tree: dict) -> dict:
+    """The parameters a saved state (`load_state_tree`) is evaluated with: its moving average
+    where the run kept one (`config.train.ema_decay`), else its parameters."""
+    return tree.get("ema_params") or tree["params"]
+
+
 def load_state_tree(workdir: str, kind: str = "latest") -> tuple[int, dict]:
     """A run's saved train state as nested dicts of numpy arrays, with no model needed.
 

@@ -71,11 +71,11 @@ def marked_pairs(line: str, number: int, source: str) -> list:
 
 
 def _load_run(workdir: str):
-    """The model, its parameters, the vocabulary and the config of a DDI run directory."""
+    """The model, its evaluation parameters, the vocabulary and the config of a DDI run."""
     import numpy as np
 
     from experiments.ddi import FROZEN_FILE, VOCABULARY_FILE
-    from pgx_jax.checkpoint import load_state_tree
+    from pgx_jax.checkpoint import load_state_tree, saved_eval_params
     from pgx_jax.data.vocab import Vocabulary
     from pgx_jax.models import create_model
 
@@ -105,7 +105,7 @@ def _load_run(workdir: str):
     )
     kind = "best" if os.path.isdir(os.path.join(workdir, "checkpoints", "best")) else "latest"
     _, state = load_state_tree(workdir, kind)
-    return model, state["params"], vocabulary, config
+    return model, saved_eval_params(state), vocabulary, config
 
 
 def _negative_weight(workdir: str) -> float:

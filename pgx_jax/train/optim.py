@@ -118,7 +118,7 @@ def init_from(state, tcfg: ml_collections.ConfigDict):
     source = tcfg.get("init_from", "")
     if not source:
         return state
-    from pgx_jax.checkpoint import load_state_tree
+    from pgx_jax.checkpoint import load_state_tree, saved_eval_params
     from pgx_jax.train.restore import checkpoint_kind
 
     _, tree = load_state_tree(source, checkpoint_kind(source))
@@ -127,11 +127,8 @@ def init_from(state, tcfg: ml_collections.ConfigDict):
         skip += (HEAD_PATTERN,)
 
     def copy(collection: str, ours):
-        saved = tree.get("ema_params") if collection == "params" else None
-        theirs = {
-            param_path(p): v
-            for p, v in jax.tree_util.tree_flatten_with_path(saved or tree.get(collection) or {})[0]
-        }
+        saved = saved_eval_params(tree) if collection == "params" else tree.get(collection)
+        theirs = {param_path(p): v for p, v in jax.tree_util.tree_flatten_with_path(saved or {})[0]}
 
         def pick(path, value):
             name = param_path(path)
