@@ -1,10 +1,13 @@
-"""Shared test setup: a per-session TFDS cache and helpers to run `pgx` in a subprocess."""
+"""Shared test setup: a per-session TFDS cache, helpers to run `pgx` in a subprocess, and a
+tiny DeepBind with random one-hot batches for train-step tests."""
 
 import json
 import os
 import subprocess
 import sys
 
+import jax.numpy as jnp
+import numpy as np
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,3 +43,24 @@ def run_pgx(args: list[str], env: dict | None = None, check: bool = True, **kwar
 def read_json(path: str) -> dict:
     with open(path) as f:
         return json.load(f)
+
+
+TINY_LENGTH = 30
+
+
+def tiny_deepbind():
+    """A DeepBind small enough for unit tests of the train step (no dropout)."""
+    from pgx_jax.models import create_model
+
+    return create_model("deepbind", num_filters=4, filter_width=6, hidden=8, dropout_rate=0.0)
+
+
+def tiny_batch(seed: int = 0) -> dict:
+    """16 random one-hot sequences of TINY_LENGTH with random binary labels."""
+    rng = np.random.default_rng(seed)
+    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (16, TINY_LENGTH))]
+    return {
+        "inputs": {"x": jnp.asarray(x), "mask": jnp.ones((16, TINY_LENGTH), bool)},
+        "label": jnp.asarray(rng.integers(0, 2, 16).astype(np.float32)),
+        "weight": jnp.ones(16, jnp.float32),
+    }

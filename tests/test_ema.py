@@ -8,37 +8,20 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pytest
-from conftest import run_pgx
+from conftest import run_pgx, tiny_batch, tiny_deepbind
 
 from pgx_jax.checkpoint import Checkpoints, load_state_tree
 from pgx_jax.data import pipeline
-from pgx_jax.models import create_model
 from pgx_jax.train import steps
 from pgx_jax.train.loop import PREDICTIONS_FILE
 from pgx_jax.train.optim import init_from, make_optimizer
 from pgx_jax.train.restore import restore_run
 from pgx_jax.train.state import create_train_state
 
-LENGTH = 30
-
-
-def _model():
-    return create_model("deepbind", num_filters=4, filter_width=6, hidden=8, dropout_rate=0.0)
-
-
-def _batch(seed: int) -> dict:
-    rng = np.random.default_rng(seed)
-    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (16, LENGTH))]
-    return {
-        "inputs": {"x": jnp.asarray(x), "mask": jnp.ones((16, LENGTH), bool)},
-        "label": jnp.asarray(rng.integers(0, 2, 16).astype(np.float32)),
-        "weight": jnp.ones(16, jnp.float32),
-    }
-
 
 def _state(ema_decay: float):
     tx = make_optimizer(ml_collections.ConfigDict({"name": "adam", "learning_rate": 0.05}), 10)
-    return create_train_state(_model(), tx, _batch(0)["inputs"], 0, ema_decay)
+    return create_train_state(tiny_deepbind(), tx, tiny_batch(0)["inputs"], 0, ema_decay)
 
 
 def test_average_follows_its_recurrence_and_leaves_training_alone():
@@ -47,7 +30,7 @@ def test_average_follows_its_recurrence_and_leaves_training_alone():
     assert not hasattr(plain, "ema_params")
     expected = jax.tree.map(np.asarray, averaged.params)
     for t in range(1, 8):
-        batch = _batch(t)
+        batch = tiny_batch(t)
         plain, _ = step(plain, batch)
         averaged, _ = step(averaged, batch)
         decay = min(0.9, (1 + t) / (10 + t))
@@ -68,12 +51,12 @@ def test_eval_step_predicts_with_the_average():
     step = jax.jit(lambda s, b: steps.train_step(s, b, task="binary"))
     state = _state(0.9)
     for t in range(1, 6):
-        state, _ = step(state, _batch(t))
-    batch = _batch(99)
+        state, _ = step(state, tiny_batch(t))
+    batch = tiny_batch(99)
     out = steps.eval_step(state, batch, task="binary")
-    logits = _model().apply({"params": state.ema_params}, **batch["inputs"], train=False)
+    logits = tiny_deepbind().apply({"params": state.ema_params}, **batch["inputs"], train=False)
     np.testing.assert_allclose(out["prediction"], jax.nn.sigmoid(logits), rtol=1e-6)
-    raw = _model().apply({"params": state.params}, **batch["inputs"], train=False)
+    raw = tiny_deepbind().apply({"params": state.params}, **batch["inputs"], train=False)
     assert not np.allclose(out["prediction"], jax.nn.sigmoid(raw), atol=1e-4)
 
 
@@ -81,7 +64,7 @@ def test_fine_tuning_copies_the_source_average_and_starts_its_own(tmp_path):
     step = jax.jit(lambda s, b: steps.train_step(s, b, task="binary"))
     source = _state(0.9)
     for t in range(1, 4):
-        source, _ = step(source, _batch(t))
+        source, _ = step(source, tiny_batch(t))
     checkpoints = Checkpoints(os.path.join(tmp_path, "checkpoints"))
     checkpoints.save("latest", 3, source, {})
     checkpoints.close()

@@ -4,11 +4,10 @@ copies another run's parameters, all or all but the head."""
 import os
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pytest
-from conftest import run_pgx
+from conftest import run_pgx, tiny_batch, tiny_deepbind
 
 from pgx_jax.checkpoint import Checkpoints, load_state_tree
 from pgx_jax.errors import PgxError
@@ -16,22 +15,6 @@ from pgx_jax.models import create_model
 from pgx_jax.train import steps
 from pgx_jax.train.optim import init_from, make_optimizer
 from pgx_jax.train.state import create_train_state
-
-LENGTH = 30
-
-
-def _model():
-    return create_model("deepbind", num_filters=4, filter_width=6, hidden=8, dropout_rate=0.0)
-
-
-def _batch(seed: int = 0) -> dict:
-    rng = np.random.default_rng(seed)
-    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (16, LENGTH))]
-    return {
-        "inputs": {"x": jnp.asarray(x), "mask": jnp.ones((16, LENGTH), bool)},
-        "label": jnp.asarray(rng.integers(0, 2, 16).astype(np.float32)),
-        "weight": jnp.ones(16, jnp.float32),
-    }
 
 
 def _optimizer(**fields) -> ml_collections.ConfigDict:
@@ -43,7 +26,7 @@ def _optimizer(**fields) -> ml_collections.ConfigDict:
 
 def _state(optimizer: ml_collections.ConfigDict, seed: int = 0):
     tx = make_optimizer(optimizer, 10)
-    return create_train_state(_model(), tx, _batch()["inputs"], seed)
+    return create_train_state(tiny_deepbind(), tx, tiny_batch()["inputs"], seed)
 
 
 def _flat(tree) -> dict[str, np.ndarray]:
@@ -56,7 +39,7 @@ def test_frozen_parameters_do_not_move():
     before = _flat(state.params)
     step = jax.jit(lambda s, b: steps.train_step(s, b, task="binary"))
     for seed in range(5):
-        state, _ = step(state, _batch(seed))
+        state, _ = step(state, tiny_batch(seed))
     after = _flat(state.params)
     frozen = {"motif_conv/conv/kernel", "motif_conv/conv/bias", "head/dense/bias"}
     assert frozen <= after.keys()
@@ -102,7 +85,7 @@ def test_init_from_a_different_architecture_names_the_parameter(tmp_path):
     _save_run(str(tmp_path), _state(_optimizer()))
     tx = make_optimizer(_optimizer(), 10)
     wider = create_model("deepbind", num_filters=4, filter_width=6, hidden=16, dropout_rate=0.0)
-    other = create_train_state(wider, tx, _batch()["inputs"], 0)
+    other = create_train_state(wider, tx, tiny_batch()["inputs"], 0)
     train = ml_collections.ConfigDict({"init_from": str(tmp_path), "init_skip": ("^head/",)})
     with pytest.raises(PgxError, match=r"params/hidden/bias \(16,\) is \(8,\)"):
         init_from(other, train)
