@@ -19,6 +19,7 @@ from pgx_jax.models.layers import (
     OutputHead,
     global_avg_pool,
     global_max_pool,
+    kmer_spectrum,
     output_mask,
 )
 
@@ -334,6 +335,19 @@ def test_output_mask_marks_exactly_the_valid_windows_inside_the_sequence():
         assert out.shape == (len(mask), 10 - k + 1) and out.dtype == bool
         np.testing.assert_array_equal(out, expected)
     np.testing.assert_array_equal(np.asarray(output_mask(jnp.asarray(mask), 5, "SAME")), mask)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_kmer_spectrum_counts_the_windows_of_bases(k):
+    seqs = ["ACGTTGCAAC", "GGNACGT", "TTTA"]
+    x, mask = one_hot(seqs, DNA, length=10)
+    got = np.asarray(kmer_spectrum(jnp.asarray(x), k, jnp.asarray(mask)))
+    for row, seq in zip(got, seqs, strict=True):
+        kmers = [seq[i : i + k] for i in range(len(seq) - k + 1) if "N" not in seq[i : i + k]]
+        want = np.zeros(4**k)
+        for kmer in kmers:
+            want[int("".join(str("ACGT".index(b)) for b in kmer), 4)] += 1 / len(kmers)
+        np.testing.assert_allclose(row, want, atol=1e-6)
 
 
 # --- OutputHead -------------------------------------------------------------------------------

@@ -92,6 +92,33 @@ def test_max_avg_pooling_feeds_the_maximum_and_the_mean_of_the_second_layer():
         EnhancerCNN(pooling="mean").init(jax.random.PRNGKey(0), x)
 
 
+def test_kmer_features_feed_the_hidden_layer_beside_the_pooled_filters():
+    model = EnhancerCNN(num_filters=4, kernel_size=5, hidden=3, kmer_sizes=(1, 2))
+    x = _inputs(batch=3, length=12)
+    variables = model.init(jax.random.PRNGKey(0), x)
+    out, state = model.apply(
+        variables,
+        x,
+        capture_intermediates=lambda m, _: m.name == "norm2",
+        mutable=["intermediates"],
+    )
+    h = np.maximum(np.asarray(state["intermediates"]["norm2"]["__call__"][0]), 0.0)
+    codes = np.argmax(np.asarray(x), axis=-1)
+    spectra = []
+    for k in (1, 2):
+        counts = np.zeros((len(codes), 4**k))
+        for row, seq in enumerate(codes):
+            for i in range(len(seq) - k + 1):
+                counts[row, sum(seq[i + j] * 4 ** (k - 1 - j) for j in range(k))] += 1
+        spectra.append(4**k * counts / (len(seq) - k + 1))
+    features = np.concatenate([h.max(axis=1), *spectra], axis=-1)
+    params = variables["params"]
+    assert params["hidden"]["kernel"].shape == (4 + 4 + 16, 3)
+    hidden = np.maximum(features @ params["hidden"]["kernel"] + params["hidden"]["bias"], 0.0)
+    expected = hidden @ params["head"]["dense"]["kernel"] + params["head"]["dense"]["bias"]
+    np.testing.assert_allclose(np.asarray(out), expected[:, 0], rtol=1e-5, atol=1e-5)
+
+
 def test_members_learn_independently_in_one_jitted_step():
     model = create_model(name="ensemble", member=MEMBER, kernel_sizes=(7, 7, 7))
     x, labels = _inputs(), jnp.array([[1.0], [0.0]] * 3)

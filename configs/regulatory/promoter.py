@@ -9,6 +9,7 @@ pgx train --config configs/regulatory/promoter.py:organism=Ecoli,layout=cnnprom 
 
 The default network has two convolution layers (128 filters of width 9, max pool 4; 128 of
 width 5, pool 2); `layout=cnnprom` is CNNProm's one layer of 200 filters of width 21, pool 2.
+`kmer=K` adds the input's 1- to K-mer frequencies to the flattened features.
 """
 
 import ml_collections
@@ -19,7 +20,7 @@ from pgx_jax.errors import PgxError
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    arg = parse_arg(arg, organism="Ecoli", kind="prom", folds=5, epochs=20, layout="deep")
+    arg = parse_arg(arg, organism="Ecoli", kind="prom", folds=5, epochs=20, layout="deep", kmer=0)
     config = regulatory_config(learning_rate=1e-3, num_epochs=arg.epochs, batch_size=64)
     config.data.name = "promoters"
     config.data.organism = arg.organism
@@ -36,6 +37,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     if arg.layout not in layouts:
         raise PgxError(f"layout={arg.layout!r}; expected one of {sorted(layouts)}")
     config.model.conv_layers = layouts[arg.layout]
+    config.model.kmer_sizes = tuple(range(1, arg.kmer + 1))
     config.model.hidden = 128
     config.model.dropout_rate = 0.5
     config.train.early_stopping.patience = 5

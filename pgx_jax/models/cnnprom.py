@@ -4,15 +4,17 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import OneHotConv, OutputHead
+from pgx_jax.models.layers import OneHotConv, OutputHead, kmer_spectrum
 
 
 class CNNProm(nn.Module):
     """`conv_layers` is ((filters, width, pool), ...); CNNProm used one layer of 200 filters of
     width 21 with pooling 2 for bacteria and TATA promoters, and more layers for non-TATA. The
-    pooled feature map is flattened (positions matter in a promoter) into a dense layer."""
+    pooled feature map is flattened (positions matter in a promoter) into a dense layer;
+    `kmer_sizes` adds the input's k-mer frequencies for each k (scaled by 4**k) beside it."""
 
     conv_layers: tuple[tuple[int, int, int], ...] = ((200, 21, 2),)
+    kmer_sizes: tuple[int, ...] = ()
     hidden: int = 128
     dropout_rate: float = 0.5
     task: str = "binary"
@@ -31,6 +33,10 @@ class CNNProm(nn.Module):
             if pool > 1:
                 h = nn.max_pool(h, (pool,), strides=(pool,))
         h = h.reshape(h.shape[0], -1)
+        if self.kmer_sizes:
+            h = jnp.concatenate(
+                [h, *(4**k * kmer_spectrum(x, k, mask) for k in self.kmer_sizes)], -1
+            )
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
         h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)

@@ -4,7 +4,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import OneHotConv, OutputHead, global_pool
+from pgx_jax.models.layers import OneHotConv, OutputHead, global_pool, kmer_spectrum
 
 
 class EnhancerCNN(nn.Module):
@@ -13,7 +13,9 @@ class EnhancerCNN(nn.Module):
     `reverse_complement` shares the first layer's filters across both strands (enhancers act
     on either strand). `pooling="max_avg"` adds the mean of the second layer's activations
     beside their maximum: composition (GC, k-mer frequencies, what ECNN's k-mer descriptors
-    carry) as well as the strongest motif match."""
+    carry) as well as the strongest motif match. `kmer_sizes` gives the dense layer the input's
+    k-mer frequencies for each k beside the pooled filters, as ECNN fed its k-mer descriptors
+    (scaled by 4**k: observed over expected under uniform composition, so each k has mean 1)."""
 
     num_filters: int = 64
     kernel_size: int = 9
@@ -21,6 +23,7 @@ class EnhancerCNN(nn.Module):
     hidden: int = 32
     conv_dropout: float = 0.2
     pooling: str = "max"
+    kmer_sizes: tuple[int, ...] = ()
     reverse_complement: bool = False
     dropout_rate: float = 0.5
     task: str = "binary"
@@ -44,6 +47,10 @@ class EnhancerCNN(nn.Module):
         h = nn.BatchNorm(use_running_average=not train, dtype=self.dtype, name="norm2")(h)
         h = global_pool(nn.relu(h), pooling=self.pooling)
         h = nn.Dropout(self.conv_dropout, deterministic=not train)(h)
+        if self.kmer_sizes:
+            h = jnp.concatenate(
+                [h, *(4**k * kmer_spectrum(x, k, mask) for k in self.kmer_sizes)], -1
+            )
         h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
         return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)

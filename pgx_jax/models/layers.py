@@ -192,6 +192,25 @@ def global_pool(x: jax.Array, mask: jax.Array | None = None, pooling: str = "max
     raise ValueError(f"unknown pooling {pooling!r}; expected 'max' or 'max_avg'")
 
 
+def kmer_spectrum(x: jax.Array, k: int, mask: jax.Array | None = None) -> jax.Array:
+    """Frequencies of the 4**k k-mers of one-hot DNA [B, L, 4] -> [B, 4**k], over windows whose
+    k positions are all bases (masked in, one channel set: an N, all-zero or uniform, breaks a
+    window).
+    k-mer index: the bases' A, C, G, T codes read as a base-4 number, first base most significant.
+    """
+    valid = jnp.max(x, axis=-1) > 0.5
+    if mask is not None:
+        valid = valid & mask.astype(bool)
+    codes = jnp.argmax(x, axis=-1)
+    length = x.shape[-2] - k + 1
+    if length < 1:
+        raise ValueError(f"kmer_spectrum: input length {x.shape[-2]} is shorter than k={k}")
+    index = sum(codes[:, i : i + length] * 4 ** (k - 1 - i) for i in range(k))
+    windows = output_mask(valid, k, "VALID")
+    counts = jnp.sum(jax.nn.one_hot(index, 4**k, dtype=x.dtype) * windows[..., None], axis=-2)
+    return counts / jnp.maximum(jnp.sum(windows, axis=-1, keepdims=True), 1).astype(x.dtype)
+
+
 def output_mask(mask: jax.Array, kernel_size: int, padding: str) -> jax.Array:
     """The mask of a convolution's output: a VALID window counts if all its inputs are real."""
     if padding == "SAME":
