@@ -350,6 +350,36 @@ def test_kmer_spectrum_counts_the_windows_of_bases(k):
         np.testing.assert_allclose(row, want, atol=1e-6)
 
 
+def test_kmer_spectrum_of_protein_residues_counts_pairs_over_20_letters():
+    x = jax.nn.one_hot(jnp.array([[0, 1, 0, 1, 19, 20]]), 20)  # the last position: no letter
+    got = np.asarray(kmer_spectrum(x, 2))
+    want = np.zeros(400)
+    for pair in [(0, 1), (1, 0), (0, 1), (1, 19)]:
+        want[20 * pair[0] + pair[1]] += 1 / 4
+    np.testing.assert_allclose(got[0], want, atol=1e-6)
+
+
+def test_deepdbp_feeds_residue_composition_beside_the_pooled_filters():
+    tokens_ = jnp.array([[1, 2, 1, 2, 20, 21, 0, 0]])  # A C A C Y X, padding
+    model = create_model(
+        name="deepdbp", embed_dim=4, num_filters=3, kernel_sizes=(3,), hidden=2, kmer_sizes=(1,)
+    )
+    variables = _init(model, tokens_)
+    seen = {}
+
+    def record_hidden_input(next_fun, args, kwargs, context):
+        if context.module.name == "hidden":
+            seen["input"] = np.asarray(args[0])
+        return next_fun(*args, **kwargs)
+
+    with nn.intercept_methods(record_hidden_input):
+        model.apply(variables, tokens_)
+    composition = np.zeros(20)
+    composition[[0, 1, 19]] = [2 / 5, 2 / 5, 1 / 5]  # the ambiguous X is not a residue
+    assert seen["input"].shape == (1, 2 * 3 + 20)  # max and mean of 3 filters, 20 residues
+    np.testing.assert_allclose(seen["input"][0, 6:], 20 * composition, atol=1e-6)
+
+
 # --- OutputHead -------------------------------------------------------------------------------
 
 

@@ -5,7 +5,8 @@ pgx train --config configs/binding/dbp.py:exclude=1.0     # without test chains 
 
 `exclude=F` drops training chains sharing at least a fraction F of their 5-mers with a PDB186
 chain (1.0: identical chains and exact fragments), since the benchmark leaks. `seeds=N` repeats
-the run over N seeds and reports the mean and standard deviation.
+the run over N seeds and reports the mean and standard deviation. `kmer=K` adds the chain's 1- to
+K-mer residue frequencies (amino-acid, dipeptide, ... composition) beside the pooled filters.
 """
 
 import ml_collections
@@ -16,7 +17,7 @@ from pgx_jax.data.alphabets import PROTEIN, vocab_size
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    arg = parse_arg(arg, exclude=0.0, seeds=0)
+    arg = parse_arg(arg, exclude=0.0, seeds=0, kmer=0)
     config = base_config(
         "dbp",
         batch_size=32,
@@ -48,6 +49,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.kernel_sizes = (5, 11, 21)
     config.model.hidden = 64
     config.model.pooling = "max_avg"
+    config.model.kmer_sizes = tuple(range(1, arg.kmer + 1))
     config.model.dropout_rate = 0.5
 
     return config

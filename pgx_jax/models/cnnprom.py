@@ -4,7 +4,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import OneHotConv, OutputHead, kmer_spectrum
+from pgx_jax.models.layers import OneHotConv, OutputHead, kmer_features
 
 
 class CNNProm(nn.Module):
@@ -34,9 +34,7 @@ class CNNProm(nn.Module):
                 h = nn.max_pool(h, (pool,), strides=(pool,))
         h = h.reshape(h.shape[0], -1)
         if self.kmer_sizes:
-            h = jnp.concatenate(
-                [h, *(4**k * kmer_spectrum(x, k, mask) for k in self.kmer_sizes)], -1
-            )
+            h = jnp.concatenate([h, kmer_features(x, self.kmer_sizes, mask)], -1)
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
         h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)

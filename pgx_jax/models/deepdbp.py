@@ -5,7 +5,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import EmbeddingConv, OutputHead, global_pool
+from pgx_jax.models.layers import EmbeddingConv, OutputHead, global_pool, kmer_features
 
 
 class DeepDBP(nn.Module):
@@ -14,7 +14,9 @@ class DeepDBP(nn.Module):
     One `EmbeddingConv` per kernel size (motifs of several lengths), each rectified and
     max-pooled over the real positions (`pooling="max_avg"` adds the mean, which carries
     composition such as the lysine/arginine richness of DNA-binding surfaces), concatenated,
-    then dense, dropout and the output.
+    then dense, dropout and the output. `kmer_sizes` adds the chain's k-mer frequencies over
+    the 20 standard residues (amino-acid and dipeptide composition for 1 and 2), as
+    composition-based DNA-binding predictors use, beside the pooled filters.
     """
 
     vocab_size: int = 22
@@ -23,6 +25,7 @@ class DeepDBP(nn.Module):
     kernel_sizes: tuple[int, ...] = (3, 5, 9)
     hidden: int = 64
     pooling: str = "max_avg"
+    kmer_sizes: tuple[int, ...] = ()
     dropout_rate: float = 0.5
     task: str = "binary"
     num_outputs: int = 1
@@ -44,6 +47,9 @@ class DeepDBP(nn.Module):
                 name=f"conv{width}",
             )(tokens, mask)
             features.append(global_pool(nn.relu(h), mask, self.pooling))
+        if self.kmer_sizes:
+            residues = jax.nn.one_hot(tokens - 1, 20, dtype=jnp.float32)  # tokens 1..20
+            features.append(kmer_features(residues, self.kmer_sizes, mask))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(jnp.concatenate(features, -1))
         h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)

@@ -4,7 +4,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import OneHotConv, OutputHead, global_pool, kmer_spectrum
+from pgx_jax.models.layers import OneHotConv, OutputHead, global_pool, kmer_features
 
 
 class EnhancerCNN(nn.Module):
@@ -48,9 +48,7 @@ class EnhancerCNN(nn.Module):
         h = global_pool(nn.relu(h), pooling=self.pooling)
         h = nn.Dropout(self.conv_dropout, deterministic=not train)(h)
         if self.kmer_sizes:
-            h = jnp.concatenate(
-                [h, *(4**k * kmer_spectrum(x, k, mask) for k in self.kmer_sizes)], -1
-            )
+            h = jnp.concatenate([h, kmer_features(x, self.kmer_sizes, mask)], -1)
         h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
         return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)

@@ -193,11 +193,12 @@ def global_pool(x: jax.Array, mask: jax.Array | None = None, pooling: str = "max
 
 
 def kmer_spectrum(x: jax.Array, k: int, mask: jax.Array | None = None) -> jax.Array:
-    """Frequencies of the 4**k k-mers of one-hot DNA [B, L, 4] -> [B, 4**k], over windows whose
-    k positions are all bases (masked in, one channel set: an N, all-zero or uniform, breaks a
-    window).
-    k-mer index: the bases' A, C, G, T codes read as a base-4 number, first base most significant.
+    """Frequencies of the C**k k-mers of one-hot sequences [B, L, C] -> [B, C**k] (C = 4 for
+    DNA), over windows whose k positions are all letters (masked in, one channel set: an
+    ambiguous code, all-zero or uniform, breaks a window). k-mer index: the letters' channel
+    numbers read as a base-C number, first letter most significant.
     """
+    letters = x.shape[-1]
     valid = jnp.max(x, axis=-1) > 0.5
     if mask is not None:
         valid = valid & mask.astype(bool)
@@ -205,10 +206,17 @@ def kmer_spectrum(x: jax.Array, k: int, mask: jax.Array | None = None) -> jax.Ar
     length = x.shape[-2] - k + 1
     if length < 1:
         raise ValueError(f"kmer_spectrum: input length {x.shape[-2]} is shorter than k={k}")
-    index = sum(codes[:, i : i + length] * 4 ** (k - 1 - i) for i in range(k))
+    index = sum(codes[:, i : i + length] * letters ** (k - 1 - i) for i in range(k))
     windows = output_mask(valid, k, "VALID")
-    counts = jnp.sum(jax.nn.one_hot(index, 4**k, dtype=x.dtype) * windows[..., None], axis=-2)
+    counts = jnp.sum(jax.nn.one_hot(index, letters**k, dtype=x.dtype) * windows[..., None], -2)
     return counts / jnp.maximum(jnp.sum(windows, axis=-1, keepdims=True), 1).astype(x.dtype)
+
+
+def kmer_features(x: jax.Array, sizes: tuple[int, ...], mask: jax.Array | None = None):
+    """`kmer_spectrum` for each k in `sizes`, each scaled by C**k (observed over expected under
+    uniform composition, so every k has mean 1), concatenated: [B, sum_k C**k]."""
+    letters = x.shape[-1]
+    return jnp.concatenate([letters**k * kmer_spectrum(x, k, mask) for k in sizes], axis=-1)
 
 
 def output_mask(mask: jax.Array, kernel_size: int, padding: str) -> jax.Array:
