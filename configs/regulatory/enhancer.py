@@ -5,7 +5,8 @@ pgx train --config configs/regulatory/enhancer.py:layer=1
 pgx train --config configs/regulatory/enhancer.py:layer=2
 pgx train --config configs/regulatory/enhancer.py:layer=2,dedup   # without the 100 leaked
 
-`kmer=K` gives each member the input's 1- to K-mer frequencies beside its pooled filters.
+`kmer=K` gives each member the input's 1- to K-mer frequencies beside its pooled filters
+(default: 6 for layer 1, none for layer 2, each chosen on cross-validation).
 """
 
 import ml_collections
@@ -15,7 +16,7 @@ from pgx_jax.configs import parse_arg
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    arg = parse_arg(arg, layer=1, dedup=False, folds=5, kmer=0)
+    arg = parse_arg(arg, layer=1, dedup=False, folds=5, kmer=-1)
     config = regulatory_config(learning_rate=1e-3, num_epochs=10, batch_size=64)
     config.data.name = "ienhancer"
     config.data.layer = arg.layer
@@ -34,7 +35,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.member.hidden = 32
     config.model.member.conv_dropout = 0.2
     config.model.member.pooling = "max_avg" if arg.layer == 1 else "max"  # chosen on CV
-    config.model.member.kmer_sizes = tuple(range(1, arg.kmer + 1))
+    kmer = arg.kmer if arg.kmer >= 0 else (6 if arg.layer == 1 else 0)
+    config.model.member.kmer_sizes = tuple(range(1, kmer + 1))
     config.model.member.dropout_rate = 0.5
     config.model.member.reverse_complement = False
     config.optimizer.weight_decay = 1e-4
