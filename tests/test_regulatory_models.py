@@ -72,22 +72,33 @@ def test_ensemble_stacks_members_and_averages_their_probabilities():
     assert train_out.shape == (6, 3)
 
 
-def test_max_avg_pooling_feeds_the_maximum_and_the_mean_of_the_second_layer():
-    model = EnhancerCNN(num_filters=4, kernel_size=5, hidden=3, pooling="max_avg")
-    x = _inputs()
-    variables = model.init(jax.random.PRNGKey(0), x)
+def _output_and_second_layer(model, variables, x) -> tuple[np.ndarray, np.ndarray]:
+    """An EnhancerCNN's output and its rectified second-layer activations."""
     out, state = model.apply(
         variables,
         x,
         capture_intermediates=lambda m, _: m.name == "norm2",
         mutable=["intermediates"],
     )
-    h = np.maximum(np.asarray(state["intermediates"]["norm2"]["__call__"][0]), 0.0)
-    features = np.concatenate([h.max(axis=1), h.mean(axis=1)], axis=-1)
-    params = variables["params"]
+    return np.asarray(out), np.maximum(
+        np.asarray(state["intermediates"]["norm2"]["__call__"][0]), 0.0
+    )
+
+
+def _dense_head(params, features: np.ndarray) -> np.ndarray:
+    """The hidden layer and output head on `features`, in numpy: [B]."""
     hidden = np.maximum(features @ params["hidden"]["kernel"] + params["hidden"]["bias"], 0.0)
-    expected = hidden @ params["head"]["dense"]["kernel"] + params["head"]["dense"]["bias"]
-    np.testing.assert_allclose(np.asarray(out), expected[:, 0], rtol=1e-5, atol=1e-6)
+    return (hidden @ params["head"]["dense"]["kernel"] + params["head"]["dense"]["bias"])[:, 0]
+
+
+def test_max_avg_pooling_feeds_the_maximum_and_the_mean_of_the_second_layer():
+    model = EnhancerCNN(num_filters=4, kernel_size=5, hidden=3, pooling="max_avg")
+    x = _inputs()
+    variables = model.init(jax.random.PRNGKey(0), x)
+    out, h = _output_and_second_layer(model, variables, x)
+    features = np.concatenate([h.max(axis=1), h.mean(axis=1)], axis=-1)
+    expected = _dense_head(variables["params"], features)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="unknown pooling"):
         EnhancerCNN(pooling="mean").init(jax.random.PRNGKey(0), x)
 
@@ -96,13 +107,7 @@ def test_kmer_features_feed_the_hidden_layer_beside_the_pooled_filters():
     model = EnhancerCNN(num_filters=4, kernel_size=5, hidden=3, kmer_sizes=(1, 2))
     x = _inputs(batch=3, length=12)
     variables = model.init(jax.random.PRNGKey(0), x)
-    out, state = model.apply(
-        variables,
-        x,
-        capture_intermediates=lambda m, _: m.name == "norm2",
-        mutable=["intermediates"],
-    )
-    h = np.maximum(np.asarray(state["intermediates"]["norm2"]["__call__"][0]), 0.0)
+    out, h = _output_and_second_layer(model, variables, x)
     codes = np.argmax(np.asarray(x), axis=-1)
     spectra = []
     for k in (1, 2):
@@ -112,11 +117,9 @@ def test_kmer_features_feed_the_hidden_layer_beside_the_pooled_filters():
                 counts[row, sum(seq[i + j] * 4 ** (k - 1 - j) for j in range(k))] += 1
         spectra.append(4**k * counts / (len(seq) - k + 1))
     features = np.concatenate([h.max(axis=1), *spectra], axis=-1)
-    params = variables["params"]
-    assert params["hidden"]["kernel"].shape == (4 + 4 + 16, 3)
-    hidden = np.maximum(features @ params["hidden"]["kernel"] + params["hidden"]["bias"], 0.0)
-    expected = hidden @ params["head"]["dense"]["kernel"] + params["head"]["dense"]["bias"]
-    np.testing.assert_allclose(np.asarray(out), expected[:, 0], rtol=1e-5, atol=1e-5)
+    assert variables["params"]["hidden"]["kernel"].shape == (4 + 4 + 16, 3)
+    expected = _dense_head(variables["params"], features)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_members_learn_independently_in_one_jitted_step():
