@@ -208,7 +208,9 @@ def kmer_spectrum(x: jax.Array, k: int, mask: jax.Array | None = None) -> jax.Ar
         raise ValueError(f"kmer_spectrum: input length {x.shape[-2]} is shorter than k={k}")
     index = sum(codes[:, i : i + length] * letters ** (k - 1 - i) for i in range(k))
     windows = output_mask(valid, k, "VALID")
-    counts = jnp.sum(jax.nn.one_hot(index, letters**k, dtype=x.dtype) * windows[..., None], -2)
+    counts = jax.vmap(lambda i, w: jnp.zeros(letters**k, x.dtype).at[i].add(w))(
+        index, windows.astype(x.dtype)
+    )
     return counts / jnp.maximum(jnp.sum(windows, axis=-1, keepdims=True), 1).astype(x.dtype)
 
 
