@@ -4,6 +4,7 @@
   python benchmarks/train_throughput.py --peer torch          # + PyTorch eager peers
   python benchmarks/train_throughput.py --peer torch --compile --devices 8 --json perf.json
   python benchmarks/train_throughput.py --model deepbind --peer torch
+  python benchmarks/train_throughput.py --peer torch --dtype bfloat16      # mixed precision
 
 Models (batch 256 each): DeepBind (binding, 101 bp one-hot), DeepDTA on Davis shapes with
 naive pair batches (both sequences encoded per pair) and with factorised block batches (each
@@ -11,8 +12,10 @@ distinct drug and protein of the batch encoded once), and the DDI text CNN. Each
 step is the one `pgx_jax.train.loop.fit` runs (same jit, shardings and donated state) on the
 model's default config, fed one random batch that already lives on the devices, so the
 numbers cover the step alone, not the input pipeline. Every runner (each model's JAX step,
-its PyTorch peers, and a float32 matmul) is timed in turn within each repeat, so all see the
-same machine load; rates are medians over the repeats.
+its PyTorch peers, and a matmul) is timed in turn within each repeat, so all see the
+same machine load; rates are medians over the repeats. On a GPU the peers run on CUDA
+(`--torch-device`), and float32 means TF32 matmuls and convolutions in both frameworks (JAX's
+default precision there; PyTorch is set to match).
 """
 
 import argparse
@@ -53,6 +56,8 @@ DAVIS_BLOCK_ROWS = (72, 8)
 68 drugs and 4-5 proteins, padded to multiples of 8."""
 TOTAL_STEPS = 10_000
 """Schedule length given to both optimisers (only the text CNN's cosine decay uses it)."""
+ACCELERATOR_STEPS = 10
+"""Factor on the default steps per repeat on an accelerator, where a step takes milliseconds."""
 
 
 @dataclasses.dataclass
@@ -134,8 +139,9 @@ def textcnn_batch(
     }
 
 
-def make_case(name: str, batch_size: int, steps_override: int | None) -> Case:
-    """The model, default config and batch of one benchmark case."""
+def make_case(name: str, batch_size: int, steps_override: int | None, dtype: str) -> Case:
+    """The model, default config and batch of one benchmark case; the model computes in
+    `dtype` with float32 parameters (what `train.compute_dtype` does in training)."""
     if name == "deepbind":
         config = deepbind_config.get_config()
         length = config.data.length
@@ -190,6 +196,10 @@ def make_case(name: str, batch_size: int, steps_override: int | None) -> Case:
         raise ValueError(f"unknown model {name!r}; known: {MODELS}")
     if steps_override:
         case.steps = steps_override
+    elif jax.default_backend() != "cpu":
+        case.steps *= ACCELERATOR_STEPS
+    if dtype != "float32":
+        case.model = case.model.clone(dtype=jnp.dtype(dtype))
     return case
 
 
@@ -249,13 +259,15 @@ def jax_train_runner(
     return run, flops, lambda: jax.device_get(state.params)
 
 
-def matmul_runner(size: int, calls: int) -> Callable[[], None]:
-    """A warmed-up callable doing `calls` float32 size x size matmuls on one device."""
+def matmul_runner(size: int, calls: int, dtype: str) -> Callable[[], None]:
+    """A warmed-up callable doing `calls` size x size matmuls on one device in `dtype` at the
+    default precision, the one the models' own matmuls get (float32 on a CPU; TF32 for
+    float32 on recent NVIDIA GPUs)."""
     a, b = (
-        jax.random.normal(k, (size, size), jnp.float32)
+        jax.random.normal(k, (size, size), jnp.dtype(dtype))
         for k in jax.random.split(jax.random.PRNGKey(0))
     )
-    dot = jax.jit(functools.partial(jnp.dot, precision=jax.lax.Precision.HIGHEST))
+    dot = jax.jit(jnp.dot)
 
     def run() -> None:
         for _ in range(calls):
@@ -266,17 +278,21 @@ def matmul_runner(size: int, calls: int) -> Callable[[], None]:
     return run
 
 
-def torch_runner(case: Case, threads: int, compile_model: bool) -> Callable[[], None]:
-    """The case's PyTorch peer, warmed up (compiled first, with `compile_model`)."""
+def torch_runner(
+    case: Case, threads: int, compile_model: bool, device: str, dtype: str
+) -> Callable[[], None]:
+    """The case's PyTorch peer on `device` computing in `dtype`, warmed up (compiled first,
+    with `compile_model`)."""
     from peers import deepbind_torch, deepdta_torch, textcnn_torch
 
+    placement = {"compile_model": compile_model, "device": device, "dtype": dtype}
     if case.peer == "deepbind":
         return deepbind_torch.train_runner(
             case.batch["inputs"]["x"],
             case.batch["label"],
             steps=case.steps,
             threads=threads,
-            compile_model=compile_model,
+            **placement,
         )
     if case.peer == "deepdta":
         keys = (
@@ -295,7 +311,7 @@ def torch_runner(case: Case, threads: int, compile_model: bool) -> Callable[[], 
             steps=case.steps,
             threads=threads,
             learning_rate=case.config.optimizer.learning_rate,
-            compile_model=compile_model,
+            **placement,
         )
     model = case.config.model
     return textcnn_torch.train_runner(
@@ -315,7 +331,7 @@ def torch_runner(case: Case, threads: int, compile_model: bool) -> Callable[[], 
         total_steps=TOTAL_STEPS,
         learning_rate=case.config.optimizer.learning_rate,
         grad_clip_norm=case.config.optimizer.grad_clip_norm,
-        compile_model=compile_model,
+        **placement,
     )
 
 
@@ -403,7 +419,7 @@ def devices_worker(batch_size: int, num_steps: int, repeats: int, check_steps: i
     """In a process with several host devices: DeepBind on a 1-device and an all-device mesh,
     timed in turn, and both meshes' parameters after `check_steps` steps from the same start.
     Prints one JSON line."""
-    case = make_case("deepbind", batch_size, num_steps)
+    case = make_case("deepbind", batch_size, num_steps, "float32")
     meshes = {
         "one": jax.make_mesh(
             (1, 1),
@@ -460,7 +476,9 @@ def devices_comparison(devices: int, batch_size: int, repeats: int) -> dict:
         tail = [line for line in done.stderr.splitlines() if "WARNING" not in line][:4]
         return {"error": f"worker exited with {done.returncode}: " + " | ".join(tail)}
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    _, _, get_params = jax_train_runner(make_case("deepbind", batch_size, None), check_steps)
+    _, _, get_params = jax_train_runner(
+        make_case("deepbind", batch_size, None, "float32"), check_steps
+    )
     here = np.concatenate([np.ravel(x) for x in jax.tree.leaves(get_params())])
     there = np.asarray(result.pop("params_all_devices"))
     result["max_abs_difference_vs_one_device_process"] = float(np.max(np.abs(here - there)))
@@ -474,11 +492,17 @@ def main() -> None:
     parser.add_argument("--model", nargs="+", choices=[*MODELS, "all"], default=["all"])
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument(
+        "--dtype",
+        choices=["float32", "bfloat16"],
+        default="float32",
+        help="compute precision of every model and peer (parameters and loss stay float32)",
+    )
+    parser.add_argument(
         "--steps",
         type=int,
         default=0,
         help="train steps per timed repeat; 0: per model (100 DeepBind, "
-        "2 naive DeepDTA, 20 factorised DeepDTA, 10 text CNN)",
+        "2 naive DeepDTA, 20 factorised DeepDTA, 10 text CNN; 10x that on accelerators)",
     )
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument(
@@ -498,6 +522,11 @@ def main() -> None:
         type=int,
         nargs="+",
         help="intra-op thread counts of the eager peers, each timed (default: the CPU count)",
+    )
+    parser.add_argument(
+        "--torch-device",
+        choices=["cpu", "cuda"],
+        help="where the peers run (default: cuda if JAX runs on a GPU and PyTorch sees one)",
     )
     parser.add_argument(
         "--devices",
@@ -524,20 +553,28 @@ def main() -> None:
         # First, before PyTorch has run here: with it, the worker's collectives stalled.
         comparison = devices_comparison(args.devices, args.batch_size, args.repeats)
     names = MODELS if "all" in args.model else tuple(m for m in MODELS if m in args.model)
-    cases = [make_case(name, args.batch_size, args.steps or None) for name in names]
+    cases = [make_case(name, args.batch_size, args.steps or None, args.dtype) for name in names]
+    info["dtype"] = args.dtype
     runners: dict[str, Callable[[], None]] = {}
     flops: dict[str, float] = {}
     for case in cases:
         runners[f"{case.name}/jax"], flops[case.name], _ = jax_train_runner(case, case.steps)
     size = args.matmul_size or (2048 if jax.default_backend() == "cpu" else 8192)
     matmul_calls = 4
-    runners["matmul"] = matmul_runner(size, matmul_calls)
+    runners["matmul"] = matmul_runner(size, matmul_calls, args.dtype)
     torch_missing = args.peer == "torch" and importlib.util.find_spec("torch") is None
     peers = []
     if args.peer == "torch" and not torch_missing:
         import torch
 
         info["torch"] = torch.__version__
+        gpu = jax.default_backend() == "gpu" and torch.cuda.is_available()
+        torch_device = args.torch_device or ("cuda" if gpu else "cpu")
+        info["torch_device"] = torch_device
+        if torch_device == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+            info["torch_gpu"] = torch.cuda.get_device_name()
         threads = args.torch_threads or [os.cpu_count() or 1]
         info["torch_threads"] = threads
         peers = [f"eager_{t}t" for t in threads] + ([f"compiled_{threads[0]}t"] * args.compile)
@@ -549,7 +586,7 @@ def main() -> None:
                 start = time.perf_counter()
                 mode, count = peer.split("_")
                 runners[f"{case.name}/torch {peer}"] = torch_runner(
-                    case, int(count[:-1]), mode == "compiled"
+                    case, int(count[:-1]), mode == "compiled", torch_device, args.dtype
                 )
                 if mode == "compiled":
                     info[f"torch_compile_seconds/{case.name}"] = time.perf_counter() - start
@@ -563,11 +600,12 @@ def main() -> None:
     peak = _rate(matmul_calls * 2.0 * size**3, seconds["matmul"])
     ceiling = peak[0] * info["devices"]
     print(
-        f"float32 matmul {size}x{size}: {peak[0] / 1e9:,.1f} GFLOP/s per device "
+        f"{args.dtype} matmul {size}x{size}: {peak[0] / 1e9:,.1f} GFLOP/s per device "
         f"(range {peak[1] / 1e9:,.1f}-{peak[2] / 1e9:,.1f})"
     )
     results: dict = {
         "batch_size": args.batch_size,
+        "dtype": args.dtype,
         "repeats": args.repeats,
         "matmul_size": size,
         "matmul_flops_per_second": peak[0],

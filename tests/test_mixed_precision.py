@@ -6,6 +6,7 @@ import pytest
 from conftest import read_json, run_pgx
 
 from pgx_jax.models.deepbind import DeepBind
+from pgx_jax.models.textcnn import TextCNN
 
 
 def test_bfloat16_model_keeps_float32_parameters_and_outputs():
@@ -17,6 +18,24 @@ def test_bfloat16_model_keeps_float32_parameters_and_outputs():
     conv_out = state["intermediates"]["motif_conv"]["__call__"][0]
     assert conv_out.dtype == jnp.bfloat16
     assert model.apply(variables, x).dtype == jnp.float32
+
+
+def test_bfloat16_text_cnn_computes_in_bfloat16_close_to_float32():
+    tokens = jax.random.randint(jax.random.PRNGKey(1), (3, 12), 1, 50)
+    pos = jnp.broadcast_to(jnp.arange(1, 13), (3, 12))
+    mask = jnp.arange(12)[None, :] < jnp.array([[12], [9], [5]])
+    inputs = (tokens, pos, pos[:, ::-1], mask)
+    full = TextCNN(vocab_size=50, embed_dim=8, num_filters=6, max_distance=20)
+    half = full.clone(dtype=jnp.bfloat16)
+    variables = full.init(jax.random.PRNGKey(0), *inputs)
+    half_variables = half.init(jax.random.PRNGKey(0), *inputs)
+    assert {p.dtype for p in jax.tree.leaves(half_variables)} == {jnp.dtype("float32")}
+    _, state = half.apply(variables, *inputs, capture_intermediates=True, mutable="intermediates")
+    assert state["intermediates"]["conv3"]["__call__"][0].dtype == jnp.bfloat16
+    logits = half.apply(variables, *inputs)
+    assert logits.dtype == jnp.float32
+    reference = full.apply(variables, *inputs)
+    assert jnp.max(jnp.abs(logits - reference)) < 0.02 * jnp.max(jnp.abs(reference)) + 1e-3
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from peers.placement import autocast, synchronize
 from torch import nn
 
 
@@ -43,19 +44,22 @@ def train_runner(
     learning_rate: float = 3e-3,
     grad_clip_norm: float = 1.0,
     compile_model: bool = False,
+    device: str = "cpu",
+    dtype: str = "float32",
     seed: int = 0,
 ) -> Callable[[], None]:
     """A warmed-up callable that trains `steps` steps on the one batch (`x`, `y`).
 
     `x` is one-hot [batch, length, 4] (the JAX layout; transposed here, once) and `y` the
-    float labels [batch]. PyTorch runs synchronously on CPU, so no extra wait is needed.
-    `compile_model` wraps the model in `torch.compile`.
+    float labels [batch]; both live on `device` before timing, and each call waits for the
+    device at its end. `compile_model` wraps the model in `torch.compile`; `dtype` is the
+    compute precision (`peers.placement`).
     `threads` intra-op threads are set at every call, so peers with different counts alternate.
     """
     torch.manual_seed(seed)
-    inputs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1)))
-    labels = torch.from_numpy(y)
-    model = DeepBind().train()
+    inputs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1))).to(device)
+    labels = torch.from_numpy(y).to(device)
+    model = DeepBind().to(device).train()
     forward = torch.compile(model) if compile_model else model
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     loss_fn = nn.BCEWithLogitsLoss()
@@ -64,9 +68,12 @@ def train_runner(
         torch.set_num_threads(threads)
         for _ in range(steps):
             optimizer.zero_grad(set_to_none=True)
-            loss_fn(forward(inputs), labels).backward()
+            with autocast(device, dtype):
+                loss = loss_fn(forward(inputs).float(), labels)
+            loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), grad_clip_norm)
             optimizer.step()
+        synchronize(device)
 
     run()
     return run

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from peers.placement import autocast, synchronize
 from torch import nn
 
 
@@ -98,20 +99,26 @@ def train_runner(
     threads: int,
     learning_rate: float = 1e-3,
     compile_model: bool = False,
+    device: str = "cpu",
+    dtype: str = "float32",
     seed: int = 0,
 ) -> Callable[[], None]:
     """A warmed-up callable that trains `steps` steps on one batch in the JAX batch format.
 
     `batch` is `{"inputs": {drug_tokens, protein_tokens, drug_index, protein_index}, "label",
-    "weight"}` as numpy arrays. `compile_model` wraps the model in `torch.compile`.
+    "weight"}` as numpy arrays, moved to `device` before timing; each call waits for the
+    device at its end. `compile_model` wraps the model in `torch.compile`; `dtype` is the
+    compute precision (`peers.placement`).
     `threads` intra-op threads are set at every call, so peers with different counts alternate.
     """
     torch.manual_seed(seed)
     inputs = {
-        name: torch.from_numpy(np.asarray(x, np.int64)) for name, x in batch["inputs"].items()
+        name: torch.from_numpy(np.asarray(x, np.int64)).to(device)
+        for name, x in batch["inputs"].items()
     }
-    labels, weight = torch.from_numpy(batch["label"]), torch.from_numpy(batch["weight"])
-    model = DeepDTA(**model_kwargs).train()
+    labels = torch.from_numpy(batch["label"]).to(device)
+    weight = torch.from_numpy(batch["weight"]).to(device)
+    model = DeepDTA(**model_kwargs).to(device).train()
     forward = torch.compile(model) if compile_model else model
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
 
@@ -119,9 +126,11 @@ def train_runner(
         torch.set_num_threads(threads)
         for _ in range(steps):
             optimizer.zero_grad(set_to_none=True)
-            error = (forward(**inputs) - labels) ** 2
+            with autocast(device, dtype):
+                error = (forward(**inputs).float() - labels) ** 2
             ((error * weight).sum() / weight.sum().clamp(min=1.0)).backward()
             optimizer.step()
+        synchronize(device)
 
     run()
     return run

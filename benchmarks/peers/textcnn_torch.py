@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from peers.placement import autocast, synchronize
 from torch import nn
 
 
@@ -47,10 +48,10 @@ class TextCNN(nn.Module):
         x = torch.cat([self.words(tokens), self.position1(pos1), self.position2(pos2)], dim=-1)
         x = (x * mask[..., None]).transpose(1, 2)
         padding = ~mask[:, None, :]
-        pooled = [
-            torch.relu(conv(x)).masked_fill(padding, torch.finfo(x.dtype).min).amax(-1)
-            for conv in self.convs
-        ]
+        pooled = []
+        for conv in self.convs:
+            h = torch.relu(conv(x))
+            pooled.append(h.masked_fill(padding, torch.finfo(h.dtype).min).amax(-1))
         h = torch.where(mask.any(-1, keepdim=True), torch.cat(pooled, dim=-1), 0.0)
         return self.head(self.dropout(h))
 
@@ -65,20 +66,24 @@ def train_runner(
     learning_rate: float = 1e-3,
     grad_clip_norm: float = 5.0,
     compile_model: bool = False,
+    device: str = "cpu",
+    dtype: str = "float32",
     seed: int = 0,
 ) -> Callable[[], None]:
     """A warmed-up callable that trains `steps` steps on one batch in the JAX batch format.
 
-    `batch` is `{"inputs": {tokens, pos1, pos2, mask}, "label", "weight"}` as numpy arrays;
-    the cosine decay runs over `total_steps`, as the JAX optimiser's schedule does.
+    `batch` is `{"inputs": {tokens, pos1, pos2, mask}, "label", "weight"}` as numpy arrays,
+    moved to `device` before timing; each call waits for the device at its end. The cosine
+    decay runs over `total_steps`, as the JAX optimiser's schedule does. `dtype` is the
+    compute precision (`peers.placement`).
     `threads` intra-op threads are set at every call, so peers with different counts alternate.
     """
     torch.manual_seed(seed)
     inputs = {name: torch.from_numpy(np.asarray(x)) for name, x in batch["inputs"].items()}
-    inputs = {name: x.long() if name != "mask" else x for name, x in inputs.items()}
-    labels = torch.from_numpy(np.asarray(batch["label"], np.int64))
-    weight = torch.from_numpy(batch["weight"])
-    model = TextCNN(**model_kwargs).train()
+    inputs = {name: (x.long() if name != "mask" else x).to(device) for name, x in inputs.items()}
+    labels = torch.from_numpy(np.asarray(batch["label"], np.int64)).to(device)
+    weight = torch.from_numpy(batch["weight"]).to(device)
+    model = TextCNN(**model_kwargs).to(device).train()
     forward = torch.compile(model) if compile_model else model
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
@@ -88,11 +93,14 @@ def train_runner(
         torch.set_num_threads(threads)
         for _ in range(steps):
             optimizer.zero_grad(set_to_none=True)
-            loss = (loss_fn(forward(**inputs), labels) * weight).sum() / weight.sum().clamp(min=1.0)
+            with autocast(device, dtype):
+                logits = forward(**inputs).float()
+            loss = (loss_fn(logits, labels) * weight).sum() / weight.sum().clamp(min=1.0)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), grad_clip_norm)
             optimizer.step()
             schedule.step()
+        synchronize(device)
 
     run()
     return run

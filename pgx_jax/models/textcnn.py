@@ -76,6 +76,7 @@ class TextCNN(nn.Module):
     dropout_rate: float = 0.5
     task: str = "multiclass"
     num_outputs: int = 5
+    dtype: jnp.dtype | None = None
 
     @nn.compact
     def __call__(
@@ -95,18 +96,21 @@ class TextCNN(nn.Module):
             name="words",
         )(tokens)
         positions = 2 * self.max_distance + 2
-        p1 = nn.Embed(positions, self.position_dim, name="position1")(pos1)
-        p2 = nn.Embed(positions, self.position_dim, name="position2")(pos2)
-        x = jnp.concatenate([words, p1, p2], axis=-1) * mask[..., None]
+        p1 = nn.Embed(positions, self.position_dim, dtype=self.dtype, name="position1")(pos1)
+        p2 = nn.Embed(positions, self.position_dim, dtype=self.dtype, name="position2")(pos2)
+        x = jnp.concatenate([words.astype(p1.dtype), p1, p2], axis=-1)
+        x = x * mask[..., None].astype(x.dtype)
         pool_masks = self._pool_masks(pos1, pos2, mask)
         pooled = []
         for k in self.window_sizes:
             h = ACTIVATIONS[self.activation](
-                nn.Conv(self.num_filters, (k,), padding="SAME", name=f"conv{k}")(x)
+                nn.Conv(self.num_filters, (k,), padding="SAME", dtype=self.dtype, name=f"conv{k}")(
+                    x
+                )
             )
             pooled.extend(global_max_pool(h, m) for m in pool_masks)
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(jnp.concatenate(pooled, -1))
-        return OutputHead(self.task, self.num_outputs, name="head")(h)
+        return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
 
     def _pool_masks(self, pos1: jax.Array, pos2: jax.Array, mask: jax.Array) -> list[jax.Array]:
         """The whole sentence (`max`), or the stretches up to the first drug, between the two
