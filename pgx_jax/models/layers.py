@@ -68,6 +68,15 @@ class OneHotConv(nn.Module):
         return y
 
 
+def embed_rows(embed: nn.Embed, ids: jax.Array, dtype: jnp.dtype | None) -> jax.Array:
+    """Rows of `embed`'s float32 table gathered first and cast to `dtype` after, so that the
+    backward pass scatter-adds in float32: a bfloat16 scatter-add into a few rows runs as
+    compare-and-swap loops on GPUs (bfloat16 DeepDTA steps were 10x slower than float32 on an
+    H100, docs/performance.md). `embed` must have no compute dtype of its own."""
+    x = embed(ids)
+    return x if dtype is None else x.astype(dtype)
+
+
 class _ConvWeights(nn.Module):
     """The kernel [K, in, F] and bias [F] of a 1-D `nn.Conv`: same names, shapes and
     initialisers, so a module holding them reads and writes the same parameters."""
@@ -107,7 +116,7 @@ class EmbeddingConv(nn.Module):
 
     @nn.compact
     def __call__(self, tokens: jax.Array, mask: jax.Array | None = None) -> jax.Array:
-        embed = nn.Embed(self.vocab_size, self.embed_dim, dtype=self.dtype, name="embed")
+        embed = nn.Embed(self.vocab_size, self.embed_dim, name="embed")
         kernel, bias = _ConvWeights(self.embed_dim, self.features, self.kernel_size, name="conv")()
         if mask is None:
             mask = tokens > 0
@@ -120,7 +129,7 @@ class EmbeddingConv(nn.Module):
         if lookup:
             y = self._lookup_conv(embed.embedding, kernel, tokens, mask)
         else:
-            x = embed(tokens)
+            x = embed_rows(embed, tokens, self.dtype)
             x = x * mask[..., None].astype(x.dtype)
             x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=self.dtype)
             y = jax.lax.conv_general_dilated(
@@ -129,7 +138,8 @@ class EmbeddingConv(nn.Module):
         return y + bias.astype(y.dtype)
 
     def _lookup_conv(self, embedding, kernel, tokens, mask) -> jax.Array:
-        embedding, kernel = nn.dtypes.promote_dtype(embedding, kernel, dtype=self.dtype)
+        """The table is small ([V + 1, k * f]) and stays float32; rows are cast to the compute
+        dtype after the gather, as `embed_rows` does."""
         k, f = self.kernel_size, self.features
         table = jnp.einsum("vd,kdf->vkf", embedding, kernel).reshape(self.vocab_size, k * f)
         table = jnp.concatenate([table, jnp.zeros((1, k * f), table.dtype)])  # row V: padding
@@ -139,6 +149,8 @@ class EmbeddingConv(nn.Module):
         elif self.padding != "VALID":
             raise ValueError(f"EmbeddingConv: unknown padding {self.padding!r}")
         rows = table[ids].reshape(*ids.shape, k, f)
+        if self.dtype is not None:
+            rows = rows.astype(self.dtype)
         length = ids.shape[-1] - k + 1
         return sum(rows[:, offset : offset + length, offset] for offset in range(k))
 

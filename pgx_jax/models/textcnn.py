@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pgx_jax.models.layers import ACTIVATIONS, OutputHead, global_max_pool
+from pgx_jax.models.layers import ACTIVATIONS, OutputHead, embed_rows, global_max_pool
 
 
 class WordChannels(nn.Module):
@@ -96,8 +96,8 @@ class TextCNN(nn.Module):
             name="words",
         )(tokens)
         positions = 2 * self.max_distance + 2
-        p1 = nn.Embed(positions, self.position_dim, dtype=self.dtype, name="position1")(pos1)
-        p2 = nn.Embed(positions, self.position_dim, dtype=self.dtype, name="position2")(pos2)
+        p1 = embed_rows(nn.Embed(positions, self.position_dim, name="position1"), pos1, self.dtype)
+        p2 = embed_rows(nn.Embed(positions, self.position_dim, name="position2"), pos2, self.dtype)
         x = jnp.concatenate([words.astype(p1.dtype), p1, p2], axis=-1)
         x = x * mask[..., None].astype(x.dtype)
         pool_masks = self._pool_masks(pos1, pos2, mask)

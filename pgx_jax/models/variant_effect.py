@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.sparse
 
-from pgx_jax.models.layers import ConvBlock, OneHotConv, OutputHead, global_max_pool
+from pgx_jax.models.layers import ConvBlock, OneHotConv, OutputHead, embed_rows, global_max_pool
 
 
 class VariantEffectCNN(nn.Module):
@@ -75,8 +75,8 @@ class VariantEffectCNN(nn.Module):
         shared = []
         offset, scale = 0.0, 1.0
         if self.num_elements:
-            embed = nn.Embed(self.num_elements, self.element_dim, dtype=self.dtype, name="element")
-            shared.append(embed(element))
+            embed = nn.Embed(self.num_elements, self.element_dim, name="element")
+            shared.append(embed_rows(embed, element, self.dtype))
             zeros = nn.initializers.zeros_init()
             offset = self.param("element_offset", zeros, (self.num_elements,))[element]
             if self.element_scale:
