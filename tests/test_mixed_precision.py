@@ -1,11 +1,14 @@
 """bfloat16 compute with float32 parameters and loss, switched on by config alone."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import pytest
 from conftest import read_json, run_pgx
 
 from pgx_jax.models.deepbind import DeepBind
+from pgx_jax.models.layers import EmbeddingConv
 from pgx_jax.models.textcnn import TextCNN
 
 
@@ -36,6 +39,29 @@ def test_bfloat16_text_cnn_computes_in_bfloat16_close_to_float32():
     assert logits.dtype == jnp.float32
     reference = full.apply(variables, *inputs)
     assert jnp.max(jnp.abs(logits - reference)) < 0.02 * jnp.max(jnp.abs(reference)) + 1e-3
+
+
+def _scatter_add_dtypes(model, variables, *inputs) -> list[str]:
+    """Result dtypes of every scatter-add in the parameter gradient's jaxpr."""
+
+    def loss(params):
+        return jnp.sum(model.apply({"params": params}, *inputs) ** 2)
+
+    jaxpr = str(jax.make_jaxpr(jax.grad(loss))(variables["params"]))
+    return re.findall(r"\b(\w+)\[[^\]]*\] = scatter-add", jaxpr)
+
+
+@pytest.mark.parametrize("lookup", [False, True])
+def test_bfloat16_embedding_gradients_scatter_add_in_float32(lookup):
+    """bfloat16 scatter-adds into a few embedding rows are 10x slower on GPUs
+    (docs/performance.md): the gather happens in float32 and the cast after it."""
+    tokens = jax.random.randint(jax.random.PRNGKey(1), (4, 40), 0, 5)
+    full = EmbeddingConv(5, 8, 6, 3, lookup=lookup)
+    half = full.clone(dtype=jnp.bfloat16)
+    variables = full.init(jax.random.PRNGKey(0), tokens)
+    assert half.apply(variables, tokens).dtype == jnp.bfloat16
+    dtypes = _scatter_add_dtypes(half, variables, tokens)
+    assert dtypes and set(dtypes) == {"f32"}
 
 
 @pytest.mark.slow
