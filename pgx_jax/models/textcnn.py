@@ -103,11 +103,10 @@ class TextCNN(nn.Module):
         pool_masks = self._pool_masks(pos1, pos2, mask)
         pooled = []
         for k in self.window_sizes:
-            h = ACTIVATIONS[self.activation](
-                nn.Conv(self.num_filters, (k,), padding="SAME", dtype=self.dtype, name=f"conv{k}")(
-                    x
-                )
+            conv = nn.Conv(
+                self.num_filters, (k,), padding="SAME", dtype=self.dtype, name=f"conv{k}"
             )
+            h = ACTIVATIONS[self.activation](conv(x))
             pooled.extend(global_max_pool(h, m) for m in pool_masks)
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(jnp.concatenate(pooled, -1))
         return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
