@@ -9,7 +9,8 @@ pgx train --config configs/regulatory/promoter.py:organism=Ecoli,layout=cnnprom 
 
 The default network has two convolution layers (128 filters of width 9, max pool 4; 128 of
 width 5, pool 2); `layout=cnnprom` is CNNProm's one layer of 200 filters of width 21, pool 2.
-`kmer=K` adds the input's 1- to K-mer frequencies to the flattened features.
+`kmer=K` adds the input's 1- to K-mer frequencies to the flattened features (default 4: in
+5-fold CV it raised MCC and AUROC for all five promoter sets over `kmer=0`; docs/results.md).
 """
 
 import ml_collections
@@ -20,7 +21,7 @@ from pgx_jax.errors import PgxError
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    arg = parse_arg(arg, organism="Ecoli", kind="prom", folds=5, epochs=20, layout="deep", kmer=0)
+    arg = parse_arg(arg, organism="Ecoli", kind="prom", folds=5, epochs=20, layout="deep", kmer=4)
     config = regulatory_config(learning_rate=1e-3, num_epochs=arg.epochs, batch_size=64)
     config.data.name = "promoters"
     config.data.organism = arg.organism
