@@ -13,8 +13,9 @@ import functools
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
+import flax.linen as nn
 import jax
 import ml_collections
 import numpy as np
@@ -187,6 +188,20 @@ def word_vectors(
     return matrices, info
 
 
+def text_cnn_config(model_config: Mapping) -> Mapping:
+    """The text CNN's own fields: the model config, or its members' for an ensemble."""
+    return model_config["member"] if model_config["name"] == "ensemble" else model_config
+
+
+def text_model(model_config: Mapping, **words) -> nn.Module:
+    """The configured text CNN, or each member of an ensemble of them, given the fields that
+    come from the vocabulary and word vectors (`vocab_size`, `init_vectors`, ...)."""
+    options = dict(model_config)
+    if options["name"] == "ensemble":
+        return create_model(**{**options, "member": {**options["member"], **words}})
+    return create_model(**options, **words)
+
+
 def per_class_report(truth: np.ndarray, pred: np.ndarray) -> dict:
     """Micro P/R/F1 over the positive classes, per-class P/R/F1 and the confusion matrix."""
     confusion = np.zeros((len(CLASSES), len(CLASSES)), int)
@@ -293,8 +308,8 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
     vectors, info = word_vectors(config, vocabulary, full_train)
     for key, value in info.items():
         print(f"ddi: {key}: {value:.3f}")
-    model = create_model(
-        **config.model,
+    model = text_model(
+        config.model.to_dict(),
         vocab_size=len(vocabulary),
         embed_dim=config.words.dim,
         num_channels=len(config.words.channels),
@@ -306,7 +321,7 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         vocabulary=vocabulary,
         max_length=data.max_length,
         bucket=data.bucket,
-        max_distance=config.model.max_distance,
+        max_distance=text_cnn_config(config.model)["max_distance"],
     )
     return Experiment(
         model=model,

@@ -43,3 +43,47 @@ def test_piecewise_pooling_cuts_the_sentence_at_the_two_drugs(swap):
     head = variables["params"]["head"]["dense"]
     expected = pooled @ np.asarray(head["kernel"]) + np.asarray(head["bias"])
     np.testing.assert_allclose(np.asarray(logits[0]), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_text_cnn_ensemble_averages_class_probabilities_and_trains_each_member():
+    """Members' softmax averaged at evaluation; in training each member's logits [B, M, C]
+    meet the class labels [B] in its own cross entropy."""
+    from experiments.ddi import text_model
+    from pgx_jax.train import losses
+
+    rng = np.random.default_rng(0)
+    mask = np.arange(7)[None] < np.array([[7], [4], [6]])
+    inputs = {
+        "tokens": jnp.asarray(np.where(mask, rng.integers(1, 9, (3, 7)), 0)),
+        "pos1": jnp.asarray(np.where(mask, rng.integers(1, 9, (3, 7)), 0)),
+        "pos2": jnp.asarray(np.where(mask, rng.integers(1, 9, (3, 7)), 0)),
+        "mask": jnp.asarray(mask),
+    }
+    fields = {"name": "textcnn", "max_distance": 4, "window_sizes": (2, 3), "num_filters": 3}
+    model = text_model(
+        {"name": "ensemble", "num_members": 3, "member": fields}, vocab_size=9, embed_dim=4
+    )
+    variables = model.init(jax.random.PRNGKey(0), **inputs)
+    single = TextCNN(vocab_size=9, embed_dim=4, **{k: v for k, v in fields.items() if k != "name"})
+    members = [
+        jax.tree.map(lambda a, i=i: a[i], variables["params"]["members"]["TextCNN_0"])
+        for i in range(3)
+    ]
+    probabilities = [jax.nn.softmax(single.apply({"params": p}, **inputs)) for p in members]
+    out = model.apply(variables, **inputs)
+    assert out.shape == (3, 5)
+    np.testing.assert_allclose(
+        jax.nn.softmax(out), np.mean(probabilities, axis=0), rtol=1e-5, atol=1e-6
+    )
+
+    labels = jnp.array([0, 3, 1])
+    train_logits = model.apply(variables, **inputs, train=True, rngs={"dropout": jax.random.key(1)})
+    assert train_logits.shape == (3, 3, 5)
+    expected = np.mean(
+        [
+            losses.weighted_loss("multiclass", train_logits[:, m], labels, jnp.ones(3))
+            for m in range(3)
+        ]
+    )
+    loss = losses.weighted_loss("multiclass", train_logits, labels, jnp.ones(3))
+    np.testing.assert_allclose(loss, expected, rtol=1e-6)

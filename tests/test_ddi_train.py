@@ -9,17 +9,21 @@ from test_ddi_corpus import ddi_directory
 
 
 @pytest.mark.slow
-def test_short_textcnn_run_scores_on_test(tmp_path):
+@pytest.mark.parametrize("members", [1, 2])
+def test_short_textcnn_run_scores_on_test(tmp_path, members):
+    """One text CNN, and an ensemble of two trained at once (the same checks and
+    `pgx predict-ddi` on the ensemble's averaged probabilities)."""
     ddi_directory()
     workdir = str(tmp_path / "run")
+    model = "model" if members == 1 else "model.member"
     result = run_pgx(
         [
             "train",
-            "--config=configs/ddi/textcnn.py:seeds=1",
+            f"--config=configs/ddi/textcnn.py:seeds=1,members={members}",
             "--config.words.dim=48",
             "--config.words.word2vec_epochs=2",
-            "--config.model.num_filters=64",
-            "--config.model.window_sizes=(3, 5)",
+            f"--config.{model}.num_filters=64",
+            f"--config.{model}.window_sizes=(3, 5)",
             "--config.data.max_length=96",
             "--config.data.bucket=96",  # one input shape: one compilation
             "--config.optimizer.schedule=constant",

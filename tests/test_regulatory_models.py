@@ -72,6 +72,33 @@ def test_ensemble_stacks_members_and_averages_their_probabilities():
     assert train_out.shape == (6, 3)
 
 
+def test_ensemble_of_identical_members_differs_only_by_initialisation():
+    model = create_model(name="ensemble", member={**MEMBER, "kernel_size": 5}, num_members=3)
+    x = _inputs()
+    variables = model.init(jax.random.PRNGKey(0), x, None, train=False)
+    assert sorted(variables["params"]) == ["members"]
+    kernels = variables["params"]["members"]["EnhancerCNN_0"]["conv1"]["conv"]["kernel"]
+    assert kernels.shape == (3, 5, 4, 8)
+    assert not np.allclose(kernels[0], kernels[2])
+    fields = {k: v for k, v in MEMBER.items() if k != "name"}
+    probabilities = [
+        jax.nn.sigmoid(
+            EnhancerCNN(**fields, kernel_size=5).apply(
+                _member_variables(variables, "members", index), x, None, train=False
+            )
+        )
+        for index in range(3)
+    ]
+    expected = jax.scipy.special.logit(jnp.mean(jnp.stack(probabilities, -1), -1))
+    out = model.apply(variables, x, None, train=False)
+    np.testing.assert_allclose(out[:, 0], expected, rtol=1e-4, atol=1e-4)
+    for wrong in ({"kernel_sizes": (5,), "num_members": 2}, {}):
+        with pytest.raises(ValueError, match="kernel_sizes .* or num_members"):
+            create_model(name="ensemble", member=MEMBER, **wrong).init(
+                jax.random.PRNGKey(0), x, None
+            )
+
+
 def _output_and_second_layer(model, variables, x) -> tuple[np.ndarray, np.ndarray]:
     """An EnhancerCNN's output and its rectified second-layer activations."""
     out, state = model.apply(

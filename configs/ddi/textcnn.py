@@ -8,6 +8,7 @@ pgx train --config configs/ddi/textcnn.py:nofilter         # keep every training
 pgx train --config configs/ddi/textcnn.py:piecewise      # pool the three stretches apart (PCNN)
 pgx train --config configs/ddi/textcnn.py:seeds=1          # one run (seed 0) instead of three
 pgx train --config configs/ddi/textcnn.py:schedule=cosine,epochs=5    # the first, shorter schedule
+pgx train --config configs/ddi/textcnn.py:members=5        # 5 CNNs trained at once, averaged
 """
 
 import ml_collections
@@ -27,6 +28,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         epochs=15,
         schedule="constant",
         patience=4,
+        members=1,
     )
     config = base_config(
         "ddi",
@@ -80,5 +82,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.dropout_rate = 0.5
     config.model.task = "multiclass"
     config.model.num_outputs = 5
+    if arg.members > 1:  # one vmapped ensemble, members differing by initialisation and dropout
+        member = config.model
+        config.model = ml_collections.ConfigDict()
+        config.model.name = "ensemble"
+        config.model.num_members = arg.members
+        config.model.member = member
 
     return config

@@ -74,10 +74,9 @@ def _load_run(workdir: str):
     """The model, its evaluation parameters, the vocabulary and the config of a DDI run."""
     import numpy as np
 
-    from experiments.ddi import FROZEN_FILE, VOCABULARY_FILE
+    from experiments.ddi import FROZEN_FILE, VOCABULARY_FILE, text_model
     from pgx_jax.checkpoint import load_state_tree, saved_eval_params
     from pgx_jax.data.vocab import Vocabulary
-    from pgx_jax.models import create_model
 
     config_path = os.path.join(workdir, "config.json")
     if not os.path.isfile(config_path):
@@ -95,8 +94,8 @@ def _load_run(workdir: str):
         np.load(os.path.join(workdir, FROZEN_FILE.format(c))) if c in config.words.frozen else None
         for c in range(channels)
     ]
-    model = create_model(
-        **config.model.to_dict(),
+    model = text_model(
+        config.model.to_dict(),
         vocab_size=len(vocabulary),
         embed_dim=config.words.dim,
         num_channels=channels,
@@ -134,7 +133,7 @@ def main(argv: list[str]) -> int:
     import jax
     import numpy as np
 
-    from experiments.ddi import encode_pairs
+    from experiments.ddi import encode_pairs, text_cnn_config
     from pgx_jax.data.ddi_corpus import CLASSES, preprocess
     from pgx_jax.metrics.classification import calls_with_negative_weight
 
@@ -159,7 +158,7 @@ def main(argv: list[str]) -> int:
             vocabulary=vocabulary,
             max_length=config.data.max_length,
             bucket=config.data.bucket,
-            max_distance=config.model.max_distance,
+            max_distance=text_cnn_config(config.model)["max_distance"],
         )
         probabilities = np.asarray(apply(params, batch["inputs"]))
         calls = calls_with_negative_weight(probabilities, weight)

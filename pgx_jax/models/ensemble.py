@@ -2,8 +2,9 @@
 
 Every member is the same registered model with its own parameters (its own initialisation,
 as if from its own seed) and its own dropout masks; members may also differ by kernel size.
-Members sharing a kernel size form one vmapped stack, so a single jitted step computes and
-updates them all, as iEnhancer-ECNN's ensemble of CNNs without a Python loop of trainings.
+Members sharing a kernel size (or `num_members` identical ones) form one vmapped stack, so a
+single jitted step computes and updates them all, as iEnhancer-ECNN's ensemble of CNNs without
+a Python loop of trainings.
 """
 
 from collections import Counter
@@ -23,24 +24,28 @@ class _Member(nn.Module):
     train: bool
 
     @nn.compact
-    def __call__(self, x: jax.Array, mask: jax.Array | None) -> jax.Array:
+    def __call__(self, args: tuple, inputs: Mapping[str, jax.Array]) -> jax.Array:
         from pgx_jax.models import create_model
 
-        return create_model(**self.options)(x, mask, train=self.train)
+        return create_model(**self.options)(*args, **inputs, train=self.train)
 
 
 class Ensemble(nn.Module):
-    """Binary-output members averaged in probability.
+    """Binary or multiclass members averaged in probability.
 
     member: the member model's config (`name` plus its fields). kernel_sizes: one entry per
-    member, written into the member's `kernel_field`. Training returns each member's logit
-    [B, M], so each member learns from its own loss (labels [B, 1] broadcast over members);
-    evaluation returns the logit of the members' mean probability, [B, 1].
+    member, written into the member's `kernel_field`; or, without them, `num_members` members
+    with the member's config as it is. Training returns each member's logits, [B, M] or
+    [B, M, C], so each member learns from its own loss (binary labels [B, 1], class labels
+    [B], broadcast over members); evaluation returns the logit of the members' mean
+    probability, [B, 1], or the log of their mean class probabilities, [B, C]. The inputs are
+    the member's own.
     """
 
     member: Mapping[str, Any]
-    kernel_sizes: tuple[int, ...] = (9,)
+    kernel_sizes: tuple[int, ...] = ()
     kernel_field: str = "kernel_size"
+    num_members: int = 0
 
     def __post_init__(self):
         # A frozen member config keeps the module hashable (jit treats apply_fn as static).
@@ -48,21 +53,42 @@ class Ensemble(nn.Module):
         super().__post_init__()
 
     @nn.compact
-    def __call__(self, x: jax.Array, mask: jax.Array | None = None, train: bool = False):
+    def __call__(self, *args: jax.Array | None, train: bool = False, **inputs: jax.Array):
         logits = []
-        for size, count in sorted(Counter(self.kernel_sizes).items()):
+        for name, options, count in self._groups():
             stack = nn.vmap(
                 _Member,
                 variable_axes={"params": 0, "batch_stats": 0},
                 split_rngs={"params": True, "dropout": True},
                 in_axes=(None, None),
-                out_axes=-1,
+                out_axes=1,
                 axis_size=count,
             )
-            options = FrozenDict({**self.member, self.kernel_field: size})
-            logits.append(stack(options, train, name=f"{self.kernel_field}{size}")(x, mask))
-        logits = jnp.concatenate(logits, axis=-1)
+            logits.append(stack(options, train, name=name)(args, inputs))
+        logits = jnp.concatenate(logits, axis=1)
         if train:
             return logits
-        probability = jnp.clip(jnp.mean(nn.sigmoid(logits), axis=-1, keepdims=True), 1e-7, 1 - 1e-7)
+        if self._member_task() == "multiclass":
+            probability = jnp.mean(nn.softmax(logits, axis=-1), axis=1)
+            return jnp.log(jnp.clip(probability, 1e-7, 1.0))
+        probability = jnp.clip(jnp.mean(nn.sigmoid(logits), axis=1, keepdims=True), 1e-7, 1 - 1e-7)
         return jnp.log(probability) - jnp.log1p(-probability)
+
+    def _member_task(self) -> str:
+        from pgx_jax.models import MODELS
+
+        return self.member.get("task", getattr(MODELS[self.member["name"]], "task", "binary"))
+
+    def _groups(self) -> list[tuple[str, FrozenDict, int]]:
+        """(name, member options, count) of each vmapped stack."""
+        if bool(self.kernel_sizes) == (self.num_members > 0):
+            raise ValueError(
+                f"ensemble: give kernel_sizes (one per member) or num_members > 0, not both; "
+                f"got kernel_sizes={self.kernel_sizes}, num_members={self.num_members}"
+            )
+        if self.num_members:
+            return [("members", self.member, self.num_members)]
+        return [
+            (f"{self.kernel_field}{size}", FrozenDict({**self.member, self.kernel_field: size}), n)
+            for size, n in sorted(Counter(self.kernel_sizes).items())
+        ]

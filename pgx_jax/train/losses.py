@@ -10,12 +10,14 @@ import optax
 
 
 def per_example_loss(task: str, outputs: jax.Array, labels: jax.Array) -> jax.Array:
-    """Unreduced loss, the same shape as `weight` ([B], or [B, T] for multi-label)."""
+    """Unreduced loss, the same shape as `weight` ([B], or [B, T] for multi-label), or with a
+    member axis for an ensemble in training ([B, M]: class labels [B] broadcast over it)."""
     if task == "binary":
         return optax.sigmoid_binary_cross_entropy(outputs, labels.astype(outputs.dtype))
     if task == "multilabel":
         return optax.sigmoid_binary_cross_entropy(outputs, labels.astype(outputs.dtype))
     if task == "multiclass":
+        labels = labels.reshape(labels.shape + (1,) * (outputs.ndim - 1 - labels.ndim))
         return optax.softmax_cross_entropy_with_integer_labels(outputs, labels.astype(jnp.int32))
     if task == "regression":
         return jnp.square(outputs - labels.astype(outputs.dtype))
