@@ -15,6 +15,7 @@ from pgx_jax.models.deepbind import DeepBind
 from pgx_jax.models.layers import (
     ConvBlock,
     EmbeddingConv,
+    MaxPooledConv,
     OneHotConv,
     OutputHead,
     global_avg_pool,
@@ -233,6 +234,38 @@ def test_embedding_conv_chooses_lookup_for_small_vocabularies():
 
 
 # --- ConvBlock --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("padding", ["VALID", "SAME"])
+@pytest.mark.parametrize("kernel_size", [3, 4, 8])
+def test_max_pooled_conv_values_and_gradients_equal_the_pooled_convolution(padding, kernel_size):
+    """Against global_max_pool(nn.Conv(x)) under the output mask, relu after: rows of full,
+    short, window-sized, too-short and empty length; the same parameters; the same loss and
+    gradients for x, kernel and bias (no ties in random data)."""
+    rng = np.random.default_rng(kernel_size)
+    x = jnp.asarray(rng.normal(size=(5, 30, 6)), jnp.float32)
+    mask = jnp.asarray(np.arange(30)[None] < np.array([30, 12, kernel_size, 2, 0])[:, None])
+    weights = jnp.asarray(rng.normal(size=(5, 7)), jnp.float32)
+    conv = nn.Conv(7, (kernel_size,), padding=padding)
+    pooled = MaxPooledConv(7, kernel_size, padding)
+    params = pooled.init(KEY, x, mask)
+    assert jax.tree.map(jnp.shape, params) == jax.tree.map(jnp.shape, conv.init(KEY, x))
+    params = jax.tree.map(lambda a: a + jnp.asarray(rng.normal(size=a.shape), a.dtype), params)
+
+    def reference(params, x):
+        h = conv.apply(params, x)
+        out = global_max_pool(nn.relu(h), output_mask(mask, kernel_size, padding))
+        return jnp.sum(out * weights)
+
+    def sparse(params, x):
+        return jnp.sum(nn.relu(pooled.apply(params, x, mask)) * weights)
+
+    np.testing.assert_allclose(sparse(params, x), reference(params, x), rtol=1e-6)
+    want = jax.grad(reference, argnums=(0, 1))(params, x)
+    got = jax.grad(sparse, argnums=(0, 1))(params, x)
+    for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    assert float(jnp.max(jnp.abs(got[1][4]))) == 0.0  # the empty row gets no gradient
 
 
 def test_conv_block_pool_shape_and_eval_is_deterministic():

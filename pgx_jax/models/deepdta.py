@@ -12,7 +12,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import EmbeddingConv, OutputHead, global_max_pool, output_mask
+from pgx_jax.models.layers import EmbeddingConv, MaxPooledConv, OutputHead, output_mask
 
 
 class SequenceCNN(nn.Module):
@@ -36,16 +36,18 @@ class SequenceCNN(nn.Module):
             name="embed_conv",
         )(tokens, mask)
         mask = output_mask(mask, self.kernel_size, "VALID")
-        for layer in (2, 3):
-            h = nn.Conv(
-                self.num_filters * layer,
-                (self.kernel_size,),
-                padding="VALID",
-                dtype=self.dtype,
-                name=f"conv{layer}",
-            )(nn.relu(h))
-            mask = output_mask(mask, self.kernel_size, "VALID")
-        return global_max_pool(nn.relu(h), mask)
+        h = nn.Conv(
+            2 * self.num_filters,
+            (self.kernel_size,),
+            padding="VALID",
+            dtype=self.dtype,
+            name="conv2",
+        )(nn.relu(h))
+        mask = output_mask(mask, self.kernel_size, "VALID")
+        pooled = MaxPooledConv(
+            3 * self.num_filters, self.kernel_size, dtype=self.dtype, name="conv3"
+        )(nn.relu(h), mask)
+        return nn.relu(pooled)
 
 
 class PairDense(nn.Module):

@@ -4,6 +4,7 @@ Every module is a pure Flax Linen module (parameters in, arrays out). Sequences 
 as [batch, length, channels]; masks as [batch, length] booleans.
 """
 
+import functools
 from collections.abc import Callable
 
 import flax.linen as nn
@@ -77,9 +78,19 @@ def embed_rows(embed: nn.Embed, ids: jax.Array, dtype: jnp.dtype | None) -> jax.
     return x if dtype is None else x.astype(dtype)
 
 
+def conv_weights(
+    module: nn.Module, in_features: int, features: int, kernel_size: int
+) -> tuple[jax.Array, jax.Array]:
+    """The kernel [K, in, F] and bias [F] of a 1-D `nn.Conv`, declared on `module`: same names,
+    shapes and initialisers, so a module holding them reads and writes the same parameters."""
+    kernel = module.param(
+        "kernel", nn.initializers.lecun_normal(), (kernel_size, in_features, features)
+    )
+    return kernel, module.param("bias", nn.initializers.zeros_init(), (features,))
+
+
 class _ConvWeights(nn.Module):
-    """The kernel [K, in, F] and bias [F] of a 1-D `nn.Conv`: same names, shapes and
-    initialisers, so a module holding them reads and writes the same parameters."""
+    """`conv_weights` as a submodule of their own (EmbeddingConv's `conv`)."""
 
     in_features: int
     features: int
@@ -87,12 +98,7 @@ class _ConvWeights(nn.Module):
 
     @nn.compact
     def __call__(self) -> tuple[jax.Array, jax.Array]:
-        kernel = self.param(
-            "kernel",
-            nn.initializers.lecun_normal(),
-            (self.kernel_size, self.in_features, self.features),
-        )
-        return kernel, self.param("bias", nn.initializers.zeros_init(), (self.features,))
+        return conv_weights(self, self.in_features, self.features, self.kernel_size)
 
 
 class EmbeddingConv(nn.Module):
@@ -153,6 +159,81 @@ class EmbeddingConv(nn.Module):
             rows = rows.astype(self.dtype)
         length = ids.shape[-1] - k + 1
         return sum(rows[:, offset : offset + length, offset] for offset in range(k))
+
+
+def _pooled_conv_forward(x, kernel, bias, mask, padding):
+    h = jax.lax.conv_general_dilated(
+        x, kernel, (1,), padding, dimension_numbers=("NWC", "WIO", "NWC")
+    )
+    h = jnp.where(mask[..., None], h + bias, jnp.finfo(h.dtype).min)
+    index = jnp.argmax(h, axis=1)
+    valid = jnp.any(mask, axis=1, keepdims=True)
+    return jnp.where(valid, jnp.max(h, axis=1), 0.0), (index, valid)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(4,))
+def max_pooled_conv(
+    x: jax.Array, kernel: jax.Array, bias: jax.Array, mask: jax.Array, padding: str
+) -> jax.Array:
+    """max over the output positions under `mask` [B, L'] of conv(x, kernel) + bias (0 where
+    none is real): [B, L, C] -> [B, F], `global_max_pool` of the convolution.
+
+    Its gradient reaches only each filter's best window (the first, on a tie), so the weight
+    and input gradients are B x F windows gathered and scattered instead of two convolutions
+    over every position.
+    """
+    return _pooled_conv_forward(x, kernel, bias, mask, padding)[0]
+
+
+def _max_pooled_conv_fwd(x, kernel, bias, mask, padding):
+    pooled, (index, valid) = _pooled_conv_forward(x, kernel, bias, mask, padding)
+    return pooled, (x, kernel, index, valid)
+
+
+def _max_pooled_conv_bwd(padding, residuals, g):
+    x, kernel, index, valid = residuals
+    k = kernel.shape[0]
+    before = (k - 1) // 2 if padding == "SAME" else 0
+    padded = jnp.pad(x, ((0, 0), (before, k - 1 - before if padding == "SAME" else 0), (0, 0)))
+    g = jnp.where(valid, g, 0.0).astype(x.dtype)
+    rows = index[..., None] + jnp.arange(k)  # [B, F, k]: each filter's best window
+    windows = jax.vmap(lambda xb, r: xb[r])(padded, rows)  # [B, F, k, C]
+    dkernel = jnp.einsum("bf,bfkc->kcf", g, windows).astype(kernel.dtype)
+    updates = jnp.einsum("bf,kcf->bfkc", g, kernel.astype(x.dtype))
+
+    def scatter(r, u):
+        flat = u.reshape(-1, x.shape[-1])
+        return jnp.zeros(padded.shape[1:], x.dtype).at[r.reshape(-1)].add(flat)
+
+    dx = jax.vmap(scatter)(rows, updates)[:, before : before + x.shape[1]]
+    return dx, dkernel, g.sum(0).astype(kernel.dtype), None
+
+
+max_pooled_conv.defvjp(_max_pooled_conv_fwd, _max_pooled_conv_bwd)
+
+
+class MaxPooledConv(nn.Module):
+    """A 1-D convolution max-pooled over its real output positions: [B, L, C] -> [B, F].
+
+    `nn.Conv`'s parameters (kernel [K, C, F], bias [F]) and the values of
+    `global_max_pool(conv(x), output_mask(mask))`, with `max_pooled_conv`'s sparse gradient,
+    which pays for long sequences (DeepDTA's 1,000-residue proteins: the last convolution's
+    backward pass becomes a few thousand window reads). A monotone activation goes after it:
+    relu(max) = max(relu).
+    """
+
+    features: int
+    kernel_size: int
+    padding: str = "VALID"
+    dtype: jnp.dtype | None = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array, mask: jax.Array) -> jax.Array:
+        kernel, bias = conv_weights(self, x.shape[-1], self.features, self.kernel_size)
+        x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias, dtype=self.dtype)
+        return max_pooled_conv(
+            x, kernel, bias, output_mask(mask, self.kernel_size, self.padding), self.padding
+        )
 
 
 class ConvBlock(nn.Module):
