@@ -9,13 +9,10 @@ layer's automatic rule (`lookup=None`) picks. The two agree to float tolerance (
 and in tests/test_layers.py).
 """
 
-import argparse
-import statistics
-import time
-
 import jax
 import jax.numpy as jnp
 import numpy as np
+from in_turn import layer_benchmark_args, median_ms_in_turn
 
 from pgx_jax.models.layers import EmbeddingConv
 
@@ -45,11 +42,7 @@ def gradient_fn(rows, length, vocab, embed, filters, kernel, padding, lookup):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=20)
-    args = parser.parse_args()
-    print(f"{jax.devices()[0].device_kind}, {len(jax.devices())} device(s), jax {jax.__version__}")
+    args = layer_benchmark_args(__doc__)
     print(
         "| layer shape | convolution, ms | lookups, ms | convolution / lookups | automatic rule |"
     )
@@ -66,15 +59,8 @@ def main() -> None:
             look_grads,
             conv_grads,
         )
-        times = {False: [], True: []}
-        for _ in range(args.repeats):
-            for lookup, (fn, inputs) in runners.items():
-                start = time.perf_counter()
-                for _ in range(args.steps):
-                    out = fn(*inputs)
-                jax.block_until_ready(out)
-                times[lookup].append((time.perf_counter() - start) / args.steps * 1e3)
-        conv, look = statistics.median(times[False]), statistics.median(times[True])
+        times = median_ms_in_turn(runners, args.repeats, args.steps)
+        conv, look = times[False], times[True]
         rows, length, vocab, embed, filters, kernel, _ = shape
         auto = 8 * vocab <= rows * length and kernel * filters <= 4 * embed
         print(
