@@ -8,7 +8,7 @@ import pytest
 from conftest import read_json, run_pgx
 
 from pgx_jax.models.deepbind import DeepBind
-from pgx_jax.models.layers import EmbeddingConv
+from pgx_jax.models.layers import EmbeddingConv, MaxPooledConv
 from pgx_jax.models.textcnn import TextCNN
 
 
@@ -62,6 +62,25 @@ def test_bfloat16_embedding_gradients_scatter_add_in_float32(lookup):
     assert half.apply(variables, tokens).dtype == jnp.bfloat16
     dtypes = _scatter_add_dtypes(half, variables, tokens)
     assert dtypes and set(dtypes) == {"f32"}
+
+
+def test_bfloat16_max_pooled_conv_input_gradient_scatter_adds_in_float32():
+    """The input gradient of `MaxPooledConv` (DeepDTA's third convolutions) is a scatter-add
+    of window gradients: float32 there too, cast to bfloat16 after."""
+    x = jax.random.normal(jax.random.PRNGKey(1), (4, 40, 6)).astype(jnp.bfloat16)
+    mask = jnp.arange(40)[None] < jnp.array([[40], [30], [9], [3]])
+    full = MaxPooledConv(5, 3)
+    half = full.clone(dtype=jnp.bfloat16)
+    variables = full.init(jax.random.PRNGKey(0), x, mask)
+    assert half.apply(variables, x, mask).dtype == jnp.bfloat16
+
+    def loss(x):
+        return jnp.sum(half.apply(variables, x, mask).astype(jnp.float32) ** 2)
+
+    jaxpr = str(jax.make_jaxpr(jax.grad(loss))(x))
+    dtypes = re.findall(r"\b(\w+)\[[^\]]*\] = scatter-add", jaxpr)
+    assert dtypes and set(dtypes) == {"f32"}
+    assert jax.grad(loss)(x).dtype == jnp.bfloat16
 
 
 @pytest.mark.slow

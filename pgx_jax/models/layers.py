@@ -201,13 +201,14 @@ def _max_pooled_conv_bwd(padding, residuals, g):
     # Contracting B with F as the batch axis is 3x faster on CPU than "bf,bfkc->kcf".
     dkernel = jnp.einsum("bf,bfn->fn", g, windows).reshape(-1, k, x.shape[-1])
     dkernel = dkernel.transpose(1, 2, 0).astype(kernel.dtype)
-    updates = jnp.einsum("bf,kcf->bfkc", g, kernel.astype(x.dtype))
+    # Scatter-added in float32: a bfloat16 scatter-add runs as compare-and-swap loops on GPUs.
+    updates = jnp.einsum("bf,kcf->bfkc", g.astype(jnp.float32), kernel.astype(jnp.float32))
 
     def scatter(r, u):
         flat = u.reshape(-1, x.shape[-1])
-        return jnp.zeros(padded.shape[1:], x.dtype).at[r.reshape(-1)].add(flat)
+        return jnp.zeros(padded.shape[1:], flat.dtype).at[r.reshape(-1)].add(flat)
 
-    dx = jax.vmap(scatter)(rows, updates)[:, before : before + x.shape[1]]
+    dx = jax.vmap(scatter)(rows, updates)[:, before : before + x.shape[1]].astype(x.dtype)
     return dx, dkernel, g.sum(0).astype(kernel.dtype), None
 
 
