@@ -54,11 +54,11 @@ def gradient_fn(layer: nn.Module, rows, length, channels, filters, kernel):
     weights = jnp.asarray(rng.normal(size=(rows, filters)), jnp.float32)
     dense = isinstance(layer, DensePooledConv)
 
-    def loss(params, x):
+    def loss(params, x, mask):
         variables = {"params": {"conv": params} if dense else params}
         return jnp.sum(nn.relu(layer.apply(variables, x, mask)) * weights)
 
-    return jax.jit(jax.value_and_grad(loss, argnums=(0, 1))), (params, x)
+    return jax.jit(jax.value_and_grad(loss, argnums=(0, 1))), (params, x, mask)
 
 
 def main() -> None:
