@@ -2,6 +2,8 @@
 
 import os
 
+import ml_collections
+
 from pgx_jax.errors import PgxError
 
 
@@ -28,6 +30,18 @@ def parse_arg(arg: str | None, **defaults):
         else:
             values[key] = type(default)(raw)
     return type("ConfigArg", (), values)()
+
+
+def identical_members(model: ml_collections.ConfigDict, members: int) -> ml_collections.ConfigDict:
+    """`model` itself for one member; for more, an `ensemble` model config of `members` copies
+    of it (one vmapped stack, differing by initialisation and dropout)."""
+    if members <= 1:
+        return model
+    ensemble = ml_collections.ConfigDict()
+    ensemble.name = "ensemble"
+    ensemble.num_members = members
+    ensemble.member = model
+    return ensemble
 
 
 def data_directory(folder: str, override: str | None = None) -> str:

@@ -14,7 +14,7 @@ pgx train --config configs/ddi/textcnn.py:members=5        # 5 CNNs trained at o
 import ml_collections
 
 from configs.base import base_config
-from pgx_jax.configs import parse_arg
+from pgx_jax.configs import identical_members, parse_arg
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
@@ -82,11 +82,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.dropout_rate = 0.5
     config.model.task = "multiclass"
     config.model.num_outputs = 5
-    if arg.members > 1:  # one vmapped ensemble, members differing by initialisation and dropout
-        member = config.model
-        config.model = ml_collections.ConfigDict()
-        config.model.name = "ensemble"
-        config.model.num_members = arg.members
-        config.model.member = member
+    config.model = identical_members(config.model, arg.members)
 
     return config

@@ -18,7 +18,7 @@ and dropout) and averages their probabilities.
 import ml_collections
 
 from configs.regulatory.common import cross_validation, regulatory_config
-from pgx_jax.configs import parse_arg
+from pgx_jax.configs import identical_members, parse_arg
 from pgx_jax.errors import PgxError
 
 
@@ -45,12 +45,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.kmer_sizes = tuple(range(1, arg.kmer + 1))
     config.model.hidden = 128
     config.model.dropout_rate = 0.5
-    if arg.members > 1:
-        member = config.model
-        config.model = ml_collections.ConfigDict()
-        config.model.name = "ensemble"
-        config.model.num_members = arg.members
-        config.model.member = member
+    config.model = identical_members(config.model, arg.members)
     config.train.early_stopping.patience = 5
     config.eval.tune_threshold = True  # classes are imbalanced (E. coli 839 against 3,000)
     return config
