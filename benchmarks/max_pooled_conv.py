@@ -63,6 +63,8 @@ def gradient_fn(layer: nn.Module, rows, length, channels, filters, kernel):
 
 def main() -> None:
     args = layer_benchmark_args(__doc__)
+    # A GPU convolves float32 in TF32 (10-bit mantissa), so the two forms agree less closely.
+    tol = 1e-4 if jax.default_backend() == "cpu" else 2e-2
     print("| layer shape | dense gradient, ms | best windows only, ms | dense / sparse |")
     print("| --- | --- | --- | --- |")
     for name, (rows, length, channels, filters, kernel, padding) in SHAPES.items():
@@ -75,9 +77,9 @@ def main() -> None:
         }
         results = {k: fn(*inputs) for k, (fn, inputs) in runners.items()}
         (dense_loss, dense_grads), (sparse_loss, sparse_grads) = results["dense"], results["sparse"]
-        np.testing.assert_allclose(sparse_loss, dense_loss, rtol=1e-5)
+        np.testing.assert_allclose(sparse_loss, dense_loss, rtol=tol / 10)
         for a, b in zip(jax.tree.leaves(sparse_grads), jax.tree.leaves(dense_grads), strict=True):
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * float(jnp.max(jnp.abs(b))))
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol * float(jnp.max(jnp.abs(b))))
         times = median_ms_in_turn(runners, args.repeats, args.steps)
         dense, sparse = times["dense"], times["sparse"]
         print(f"| {name} | {dense:.2f} | {sparse:.2f} | {dense / sparse:.2f}x |")
