@@ -1,11 +1,12 @@
-"""EmbeddingConv computed as a convolution against table lookups, forward and backward.
+"""EmbeddingConv on embedded rows against one-hot tokens, forward and backward.
 
   python benchmarks/embedding_conv.py [--repeats 5] [--steps 20]
 
 For the shapes the models use, times one jitted gradient of a loss through the layer (with
-respect to the embedding, kernel and bias) with `lookup=False` and `lookup=True`, in turn
+respect to the embedding, kernel and bias) with `one_hot=False` (gather the embedding rows,
+convolve them) and `one_hot=True` (convolve one-hot tokens with the per-token table), in turn
 within each repeat, and prints the median milliseconds, their ratio and which one the
-layer's automatic rule (`lookup=None`) picks. The two agree to float tolerance (checked here
+layer's automatic rule (`one_hot=None`) picks. The two agree to float tolerance (checked here
 and in tests/test_layers.py).
 """
 
@@ -27,8 +28,8 @@ SHAPES = {
 }
 
 
-def gradient_fn(rows, length, vocab, embed, filters, kernel, padding, lookup):
-    layer = EmbeddingConv(vocab, embed, filters, kernel, padding=padding, lookup=lookup)
+def gradient_fn(rows, length, vocab, embed, filters, kernel, padding, one_hot):
+    layer = EmbeddingConv(vocab, embed, filters, kernel, padding=padding, one_hot=one_hot)
     rng = np.random.default_rng(0)
     tokens = jnp.asarray(rng.integers(1, vocab, (rows, length)), jnp.int32)
     params = layer.init(jax.random.key(0), tokens)["params"]
@@ -43,29 +44,26 @@ def gradient_fn(rows, length, vocab, embed, filters, kernel, padding, lookup):
 
 def main() -> None:
     args = layer_benchmark_args(__doc__)
-    print(
-        "| layer shape | convolution, ms | lookups, ms | convolution / lookups | automatic rule |"
-    )
+    print("| layer shape | embedded rows, ms | one-hot, ms | embedded / one-hot | automatic rule |")
     print("| --- | --- | --- | --- | --- |")
     for name, shape in SHAPES.items():
-        runners = {lookup: gradient_fn(*shape, lookup) for lookup in (False, True)}
-        results = {lookup: fn(*inputs) for lookup, (fn, inputs) in runners.items()}
-        (conv_loss, conv_grads), (look_loss, look_grads) = results[False], results[True]
-        np.testing.assert_allclose(look_loss, conv_loss, rtol=1e-4)
+        runners = {one_hot: gradient_fn(*shape, one_hot) for one_hot in (False, True)}
+        results = {one_hot: fn(*inputs) for one_hot, (fn, inputs) in runners.items()}
+        (conv_loss, conv_grads), (hot_loss, hot_grads) = results[False], results[True]
+        np.testing.assert_allclose(hot_loss, conv_loss, rtol=1e-4)
         jax.tree.map(
             lambda a, b: np.testing.assert_allclose(
                 a, b, rtol=1e-3, atol=1e-3 * float(jnp.max(jnp.abs(b)))
             ),
-            look_grads,
+            hot_grads,
             conv_grads,
         )
         times = median_ms_in_turn(runners, args.repeats, args.steps)
-        conv, look = times[False], times[True]
-        rows, length, vocab, embed, filters, kernel, _ = shape
-        auto = 8 * vocab <= rows * length and kernel * filters <= 4 * embed
+        conv, hot = times[False], times[True]
+        vocab, embed = shape[2], shape[3]
         print(
-            f"| {name} | {conv:.2f} | {look:.2f} | {conv / look:.2f}x | "
-            f"{'lookups' if auto else 'convolution'} |"
+            f"| {name} | {conv:.2f} | {hot:.2f} | {conv / hot:.2f}x | "
+            f"{'one-hot' if vocab <= embed else 'embedded rows'} |"
         )
 
 

@@ -182,7 +182,7 @@ class _EmbedThenConv(nn.Module):
 
 
 @pytest.mark.parametrize("padding,kernel_size", [("VALID", 4), ("SAME", 5), ("SAME", 4)])
-def test_embedding_conv_lookup_and_convolution_agree_with_the_reference(padding, kernel_size):
+def test_embedding_conv_one_hot_and_embedded_forms_agree_with_the_reference(padding, kernel_size):
     """Both ways of computing EmbeddingConv give the reference's parameters (same names and
     initial values), outputs and gradients, with garbage token ids under the mask."""
     rng = np.random.default_rng(7)
@@ -201,8 +201,8 @@ def test_embedding_conv_lookup_and_convolution_agree_with_the_reference(padding,
     expected_loss, expected_grads = jax.value_and_grad(functools.partial(loss, reference))(
         variables["params"]
     )
-    for lookup in (False, True):
-        layer = EmbeddingConv(**shape, lookup=lookup)
+    for form in (False, True):
+        layer = EmbeddingConv(**shape, one_hot=form)
         initial = layer.init(jax.random.PRNGKey(0), ids, mask)
         jax.tree.map(np.testing.assert_array_equal, initial, variables)
         value, grads = jax.value_and_grad(functools.partial(loss, layer))(variables["params"])
@@ -214,20 +214,17 @@ def test_embedding_conv_lookup_and_convolution_agree_with_the_reference(padding,
         )
 
 
-def test_embedding_conv_chooses_lookup_for_small_vocabularies():
-    """The automatic choice: table lookups for DeepDTA-like shapes, convolution for a wide bank
-    or a vocabulary as large as the batch; both give the same output."""
+def test_embedding_conv_chooses_one_hot_for_vocabularies_narrower_than_the_embedding():
+    """The automatic choice: one-hot tokens (no gather of embedding rows) for DeepDTA-like
+    shapes, embedded rows for a vocabulary wider than the embedding; both give the same
+    output."""
     ids = np.random.default_rng(8).integers(0, 26, (4, 64)).astype(np.int32)
-    for features, kernel_size, vocab, lookup in (
-        (32, 8, 26, True),
-        (256, 11, 26, False),
-        (32, 8, 200, False),
-    ):
-        layer = EmbeddingConv(vocab, 128, features, kernel_size)
+    for embed_dim, vocab, hot in ((128, 26, True), (16, 26, False), (128, 200, False)):
+        layer = EmbeddingConv(vocab, embed_dim, 32, 8)
         variables = layer.init(jax.random.PRNGKey(1), ids)
         jaxpr = str(jax.make_jaxpr(functools.partial(layer.apply, tokens=ids))(variables))
-        assert ("conv_general_dilated" not in jaxpr) == lookup, (features, kernel_size, vocab)
-        forced = EmbeddingConv(vocab, 128, features, kernel_size, lookup=not lookup)
+        assert ("gather" not in jaxpr) == hot, (embed_dim, vocab)
+        forced = EmbeddingConv(vocab, embed_dim, 32, 8, one_hot=not hot)
         np.testing.assert_allclose(
             layer.apply(variables, ids), forced.apply(variables, ids), rtol=1e-4, atol=1e-4
         )

@@ -104,12 +104,13 @@ class _ConvWeights(nn.Module):
 class EmbeddingConv(nn.Module):
     """Token embedding followed by a 1-D convolution; token 0 is padding and embeds to zero.
 
-    With a small vocabulary the convolution is computed as table lookups: output position t is
-    bias + sum_k U[token(t + k), k], where U[v, k] = embedding[v] @ kernel[k] is computed once
-    per step for the whole vocabulary (the same function and gradients, far fewer operations
-    than convolving the embedded sequence). `lookup=None` chooses it where it was faster on
-    CPU (`benchmarks/embedding_conv.py`): vocabulary under an eighth of the positions and
-    kernel x filters at most 4 x embedding width (DeepDTA's branches, not DeepDBP's wide banks).
+    With a vocabulary no wider than the embedding the convolution runs on one-hot tokens
+    against U[k, v] = embedding[v] @ kernel[k], computed once per step: the same function and
+    gradients with V instead of embed_dim input channels, and no gather of embedding rows or
+    scatter-add of their gradients (on XLA:CPU those gathers, and the transposes XLA fuses
+    into them, were a quarter of DeepDTA's factorised step; docs/performance.md). `one_hot`
+    forces either form; `None` picks the one-hot form when `vocab_size <= embed_dim`
+    (DeepDTA's branches, not DeepDBP's 16-d embedding or a word vocabulary).
     """
 
     vocab_size: int
@@ -118,7 +119,7 @@ class EmbeddingConv(nn.Module):
     kernel_size: int
     padding: str = "VALID"
     dtype: jnp.dtype | None = None
-    lookup: bool | None = None
+    one_hot: bool | None = None
 
     @nn.compact
     def __call__(self, tokens: jax.Array, mask: jax.Array | None = None) -> jax.Array:
@@ -126,39 +127,19 @@ class EmbeddingConv(nn.Module):
         kernel, bias = _ConvWeights(self.embed_dim, self.features, self.kernel_size, name="conv")()
         if mask is None:
             mask = tokens > 0
-        lookup = self.lookup
-        if lookup is None:
-            lookup = (
-                8 * self.vocab_size <= tokens.size
-                and self.kernel_size * self.features <= 4 * self.embed_dim
-            )
-        if lookup:
-            y = self._lookup_conv(embed.embedding, kernel, tokens, mask)
+        one_hot = self.vocab_size <= self.embed_dim if self.one_hot is None else self.one_hot
+        if one_hot:
+            # Id vocab_size is out of range: jax.nn.one_hot gives it an all-zero row.
+            x = jax.nn.one_hot(jnp.where(mask, tokens, self.vocab_size), self.vocab_size)
+            kernel = jnp.einsum("vd,kdf->kvf", embed.embedding, kernel)
         else:
             x = embed_rows(embed, tokens, self.dtype)
             x = x * mask[..., None].astype(x.dtype)
-            x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=self.dtype)
-            y = jax.lax.conv_general_dilated(
-                x, kernel, (1,), self.padding, dimension_numbers=("NWC", "WIO", "NWC")
-            )
+        x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=self.dtype)
+        y = jax.lax.conv_general_dilated(
+            x, kernel, (1,), self.padding, dimension_numbers=("NWC", "WIO", "NWC")
+        )
         return y + bias.astype(y.dtype)
-
-    def _lookup_conv(self, embedding, kernel, tokens, mask) -> jax.Array:
-        """The table is small ([V + 1, k * f]) and stays float32; rows are cast to the compute
-        dtype after the gather, as `embed_rows` does."""
-        k, f = self.kernel_size, self.features
-        table = jnp.einsum("vd,kdf->vkf", embedding, kernel).reshape(self.vocab_size, k * f)
-        table = jnp.concatenate([table, jnp.zeros((1, k * f), table.dtype)])  # row V: padding
-        ids = jnp.where(mask, tokens, self.vocab_size)
-        if self.padding == "SAME":
-            ids = jnp.pad(ids, ((0, 0), ((k - 1) // 2, k // 2)), constant_values=self.vocab_size)
-        elif self.padding != "VALID":
-            raise ValueError(f"EmbeddingConv: unknown padding {self.padding!r}")
-        rows = table[ids].reshape(*ids.shape, k, f)
-        if self.dtype is not None:
-            rows = rows.astype(self.dtype)
-        length = ids.shape[-1] - k + 1
-        return sum(rows[:, offset : offset + length, offset] for offset in range(k))
 
 
 def _pooled_conv_forward(x, kernel, bias, mask, padding):
