@@ -63,7 +63,7 @@ def main() -> None:
         vocab, embed = shape[2], shape[3]
         print(
             f"| {name} | {conv:.2f} | {hot:.2f} | {conv / hot:.2f}x | "
-            f"{'one-hot' if vocab <= embed else 'embedded rows'} |"
+            f"{'one-hot' if vocab <= 2 * embed else 'embedded rows'} |"
         )
 
 

@@ -214,12 +214,17 @@ def test_embedding_conv_one_hot_and_embedded_forms_agree_with_the_reference(padd
         )
 
 
-def test_embedding_conv_chooses_one_hot_for_vocabularies_narrower_than_the_embedding():
-    """The automatic choice: one-hot tokens (no gather of embedding rows) for DeepDTA-like
-    shapes, embedded rows for a vocabulary wider than the embedding; both give the same
+def test_embedding_conv_chooses_one_hot_for_small_vocabularies():
+    """The automatic choice: one-hot tokens (no gather of embedding rows) up to a vocabulary
+    twice the embedding width (DeepDTA, DeepDBP), embedded rows beyond; both give the same
     output."""
     ids = np.random.default_rng(8).integers(0, 26, (4, 64)).astype(np.int32)
-    for embed_dim, vocab, hot in ((128, 26, True), (16, 26, False), (128, 200, False)):
+    for embed_dim, vocab, hot in (
+        (128, 26, True),
+        (16, 26, True),
+        (12, 26, False),
+        (8, 200, False),
+    ):
         layer = EmbeddingConv(vocab, embed_dim, 32, 8)
         variables = layer.init(jax.random.PRNGKey(1), ids)
         jaxpr = str(jax.make_jaxpr(functools.partial(layer.apply, tokens=ids))(variables))

@@ -104,13 +104,13 @@ class _ConvWeights(nn.Module):
 class EmbeddingConv(nn.Module):
     """Token embedding followed by a 1-D convolution; token 0 is padding and embeds to zero.
 
-    With a vocabulary no wider than the embedding the convolution runs on one-hot tokens
-    against U[k, v] = embedding[v] @ kernel[k], computed once per step: the same function and
-    gradients with V instead of embed_dim input channels, and no gather of embedding rows or
-    scatter-add of their gradients (on XLA:CPU those gathers, and the transposes XLA fuses
-    into them, were a quarter of DeepDTA's factorised step; docs/performance.md). `one_hot`
-    forces either form; `None` picks the one-hot form when `vocab_size <= embed_dim`
-    (DeepDTA's branches, not DeepDBP's 16-d embedding or a word vocabulary).
+    With a small vocabulary the convolution runs on one-hot tokens against U[k, v] =
+    embedding[v] @ kernel[k], computed once per step: the same function and gradients with V
+    instead of embed_dim input channels, and no gather of embedding rows or scatter-add of
+    their gradients, which on XLA:CPU cost more than the extra multiply-adds
+    (`benchmarks/embedding_conv.py`: 3-10x faster for DeepDTA's branches, 1.4x for DeepDBP's
+    26 tokens against a 16-d embedding). `one_hot` forces either form; `None` picks the
+    one-hot form when `vocab_size <= 2 * embed_dim` (not for a word vocabulary).
     """
 
     vocab_size: int
@@ -127,7 +127,7 @@ class EmbeddingConv(nn.Module):
         kernel, bias = _ConvWeights(self.embed_dim, self.features, self.kernel_size, name="conv")()
         if mask is None:
             mask = tokens > 0
-        one_hot = self.vocab_size <= self.embed_dim if self.one_hot is None else self.one_hot
+        one_hot = self.vocab_size <= 2 * self.embed_dim if self.one_hot is None else self.one_hot
         if one_hot:
             # Id vocab_size is out of range: jax.nn.one_hot gives it an all-zero row.
             x = jax.nn.one_hot(jnp.where(mask, tokens, self.vocab_size), self.vocab_size)
