@@ -32,14 +32,18 @@ def parse_arg(arg: str | None, **defaults):
     return type("ConfigArg", (), values)()
 
 
-def identical_members(model: ml_collections.ConfigDict, members: int) -> ml_collections.ConfigDict:
+def identical_members(
+    model: ml_collections.ConfigDict, members: int, unroll: bool = False
+) -> ml_collections.ConfigDict:
     """`model` itself for one member; for more, an `ensemble` model config of `members` copies
-    of it (one vmapped stack, differing by initialisation and dropout)."""
+    of it (one stack, differing by initialisation and dropout; `unroll`: members computed one
+    after another in the step, for models that embed their own tokens)."""
     if members <= 1:
         return model
     ensemble = ml_collections.ConfigDict()
     ensemble.name = "ensemble"
     ensemble.num_members = members
+    ensemble.unroll = unroll
     ensemble.member = model
     return ensemble
 

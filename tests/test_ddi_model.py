@@ -45,9 +45,11 @@ def test_piecewise_pooling_cuts_the_sentence_at_the_two_drugs(swap):
     np.testing.assert_allclose(np.asarray(logits[0]), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_text_cnn_ensemble_averages_class_probabilities_and_trains_each_member():
+@pytest.mark.parametrize("unroll", [False, True])
+def test_text_cnn_ensemble_averages_class_probabilities_and_trains_each_member(unroll):
     """Members' softmax averaged at evaluation; in training each member's logits [B, M, C]
-    meet the class labels [B] in its own cross entropy."""
+    meet the class labels [B] in its own cross entropy. Vmapped or unrolled, the members are
+    stacked the same way and start from different parameters."""
     from experiments.ddi import text_model
     from pgx_jax.train import losses
 
@@ -61,7 +63,9 @@ def test_text_cnn_ensemble_averages_class_probabilities_and_trains_each_member()
     }
     fields = {"name": "textcnn", "max_distance": 4, "window_sizes": (2, 3), "num_filters": 3}
     model = text_model(
-        {"name": "ensemble", "num_members": 3, "member": fields}, vocab_size=9, embed_dim=4
+        {"name": "ensemble", "num_members": 3, "member": fields, "unroll": unroll},
+        vocab_size=9,
+        embed_dim=4,
     )
     variables = model.init(jax.random.PRNGKey(0), **inputs)
     single = TextCNN(vocab_size=9, embed_dim=4, **{k: v for k, v in fields.items() if k != "name"})
@@ -69,6 +73,8 @@ def test_text_cnn_ensemble_averages_class_probabilities_and_trains_each_member()
         jax.tree.map(lambda a, i=i: a[i], variables["params"]["members"]["TextCNN_0"])
         for i in range(3)
     ]
+    words = [np.asarray(p["words"]["embedding_0"]) for p in members]
+    assert not np.allclose(words[0], words[1]) and not np.allclose(words[1], words[2])
     probabilities = [jax.nn.softmax(single.apply({"params": p}, **inputs)) for p in members]
     out = model.apply(variables, **inputs)
     assert out.shape == (3, 5)

@@ -13,7 +13,7 @@ from test_ddi_corpus import ddi_directory
 def test_short_textcnn_run_scores_on_test(tmp_path, members):
     """One text CNN, and an ensemble of two trained at once (the same checks and
     `pgx predict-ddi` on the ensemble's averaged probabilities). The ensemble trains 40 steps
-    only (a vmapped text-CNN step is slow on XLA:CPU), too few to ask for an F1 threshold."""
+    only, to keep CI short: too few to ask for an F1 threshold."""
     ddi_directory()
     workdir = str(tmp_path / "run")
     model = "model" if members == 1 else "model.member"
