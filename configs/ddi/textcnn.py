@@ -82,7 +82,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.dropout_rate = 0.5
     config.model.task = "multiclass"
     config.model.num_outputs = 5
-    # Each member embeds its own words: vmapped, their convolutions run ~30x slower on CPUs.
+    # Each member embeds its own words: vmapped, a step runs ~24x slower on CPUs.
     config.model = identical_members(config.model, arg.members, unroll=True)
 
     return config

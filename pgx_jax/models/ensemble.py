@@ -7,7 +7,7 @@ single jitted step computes and updates them all, as iEnhancer-ECNN's ensemble o
 a Python loop of trainings. `unroll=True` computes a stack's members one after another in the
 same jitted step instead (an unrolled `nn.scan`, the same parameter layout): members that embed
 their own tokens (the text CNN) make vmapped convolutions grouped ones, whose weight gradients
-XLA:CPU runs as dilated convolutions about 30x slower.
+XLA:CPU runs as dilated convolutions (a step 24x slower, `benchmarks/ensemble_stack.py`).
 """
 
 from collections import Counter
