@@ -33,11 +33,8 @@ class _Member(nn.Module):
         return create_model(**self.options)(*args, **inputs, train=self.train)
 
 
-class _ScannedMember(nn.Module):
+class _ScannedMember(_Member):
     """`_Member` as an `nn.scan` body: the carry passes through unchanged."""
-
-    options: Mapping[str, Any]
-    train: bool
 
     @nn.compact
     def __call__(self, carry: None, args: tuple, inputs: Mapping[str, jax.Array]):
