@@ -7,17 +7,19 @@ pgx train --config configs/binding/dbp.py:exclude=1.0     # without test chains 
 chain (1.0: identical chains and exact fragments), since the benchmark leaks. `seeds=N` repeats
 the run over N seeds and reports the mean and standard deviation. `kmer=K` adds the chain's 1- to
 K-mer residue frequencies (amino-acid, dipeptide, ... composition) beside the pooled filters.
+`members=N` trains N such networks at once (one vmapped ensemble, differing by initialisation
+and dropout) and averages their probabilities.
 """
 
 import ml_collections
 
 from configs.base import base_config
-from pgx_jax.configs import parse_arg
+from pgx_jax.configs import identical_members, parse_arg
 from pgx_jax.data.alphabets import PROTEIN, vocab_size
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    arg = parse_arg(arg, exclude=0.0, seeds=0, kmer=0)
+    arg = parse_arg(arg, exclude=0.0, seeds=0, kmer=0, members=1)
     config = base_config(
         "dbp",
         batch_size=32,
@@ -51,5 +53,5 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.pooling = "max_avg"
     config.model.kmer_sizes = tuple(range(1, arg.kmer + 1))
     config.model.dropout_rate = 0.5
-
+    config.model = identical_members(config.model, arg.members)
     return config
