@@ -43,6 +43,16 @@ def test_binary_loss_is_bce_with_logits():
     )
 
 
+def test_binary_labels_broadcast_over_ensemble_members():
+    z = np.array([[-2.0, 0.5, 3.0], [1.0, -1.0, 0.0]], np.float32)  # [B=2, M=3]
+    y = np.array([1, 0], np.float32)
+    out = np.asarray(_per_example("binary", jnp.asarray(z), jnp.asarray(y)))
+    assert out.shape == (2, 3)
+    np.testing.assert_allclose(out, _bce(z, y[:, None]), rtol=1e-5)
+    # Labels already carrying the member axis give the same loss.
+    np.testing.assert_array_equal(_per_example("binary", z, y[:, None]), out)
+
+
 def test_multiclass_loss_is_softmax_cross_entropy():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(5, 4)).astype(np.float32) * 3

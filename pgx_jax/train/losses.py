@@ -11,8 +11,9 @@ import optax
 
 def per_example_loss(task: str, outputs: jax.Array, labels: jax.Array) -> jax.Array:
     """Unreduced loss, the same shape as `weight` ([B], or [B, T] for multi-label), or with a
-    member axis for an ensemble in training ([B, M]: class labels [B] broadcast over it)."""
+    member axis for an ensemble ([B, M]: labels [B] broadcast over it)."""
     if task == "binary":
+        labels = labels.reshape(labels.shape + (1,) * (outputs.ndim - labels.ndim))
         return optax.sigmoid_binary_cross_entropy(outputs, labels.astype(outputs.dtype))
     if task == "multilabel":
         return optax.sigmoid_binary_cross_entropy(outputs, labels.astype(outputs.dtype))
