@@ -5,10 +5,13 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pytest
+from conftest import tiny_batch, tiny_deepbind
 
 from pgx_jax.errors import PgxError
-from pgx_jax.train.losses import link, per_example_loss, weighted_loss
+from pgx_jax.train import steps
+from pgx_jax.train.losses import class_weights, link, per_example_loss, weighted_loss
 from pgx_jax.train.optim import learning_rate_schedule, make_optimizer
+from pgx_jax.train.state import create_train_state
 
 # Jitted once per task: much cheaper than compiling every eager op separately.
 _per_example = jax.jit(per_example_loss, static_argnums=0)
@@ -136,6 +139,56 @@ def test_weighted_loss_all_zero_weight_is_zero_not_nan():
 
 
 # --- link -------------------------------------------------------------------------------------
+
+
+def test_balanced_class_weights_match_scikit_learn():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    for labels in (np.array([0, 0, 0, 1, 0, 1, 0]), np.array([2, 0, 1, 1, 4, 3, 1, 0, 2, 2])):
+        task = "binary" if labels.max() == 1 else "multiclass"
+        expected = compute_class_weight("balanced", classes=np.unique(labels), y=labels)
+        np.testing.assert_allclose(class_weights("balanced", task, labels), expected, rtol=1e-12)
+    assert class_weights("1,2.5", "binary", np.array([0.0, 1.0])) == (1.0, 2.5)
+
+
+@pytest.mark.parametrize(
+    "spec, task, labels, message",
+    [
+        ("balanced", "binary", [0, 0, 0], "class 1 has no training example"),
+        ("1,2", "multiclass", [0, 1, 2], "2 weights for classes 0..2"),
+        ("1,-2", "binary", [0, 1], "non-negative"),
+        ("1,x", "binary", [0, 1], "comma-separated numbers"),
+        ("balanced", "regression", [0.5, 1.5], "binary or multiclass"),
+    ],
+)
+def test_bad_class_weights_name_the_field(spec, task, labels, message):
+    with pytest.raises(PgxError, match="config.train.class_weight") as error:
+        class_weights(spec, task, np.array(labels))
+    assert message in str(error.value)
+
+
+def test_class_weight_trains_like_repeating_the_examples_of_the_class():
+    tx = make_optimizer(ml_collections.ConfigDict({"name": "adam", "learning_rate": 0.05}), 10)
+    batch = tiny_batch(3)
+    label = np.asarray(batch["label"])
+    repeat = np.where(label == 1, 3, 1)
+    repeated = jax.tree.map(lambda x: jnp.repeat(x, repeat, axis=0), batch)
+    state = create_train_state(tiny_deepbind(), tx, batch["inputs"], 0)
+    weighted, weighted_metrics = steps.train_step(
+        state, batch, task="binary", class_weight=(1.0, 3.0)
+    )
+    plain, plain_metrics = steps.train_step(state, repeated, task="binary")
+    np.testing.assert_allclose(weighted_metrics["loss"], plain_metrics["loss"], rtol=1e-5)
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
+        weighted.params,
+        plain.params,
+    )
+    unweighted, _ = steps.train_step(state, batch, task="binary")
+    gap = jax.tree.map(
+        lambda a, b: float(jnp.max(jnp.abs(a - b))), weighted.params, unweighted.params
+    )
+    assert max(jax.tree.leaves(gap)) > 1e-4
 
 
 def test_link_functions():

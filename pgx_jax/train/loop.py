@@ -28,7 +28,7 @@ from pgx_jax.data import pipeline
 from pgx_jax.data.sources import take
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment, RecordSource
-from pgx_jax.train import steps
+from pgx_jax.train import losses, steps
 from pgx_jax.train.optim import init_from, make_optimizer
 from pgx_jax.train.state import TrainState, create_train_state
 from pgx_jax.train.writers import MetricWriter
@@ -348,7 +348,12 @@ def _fit(
         def stack(state):
             return state
 
-    train_fn, eval_fn = _jit_steps(experiment.task, state_sharding, mesh, stacked)
+    class_weight = None
+    if tcfg.get("class_weight"):
+        class_weight = losses.class_weights(
+            tcfg.class_weight, experiment.task, _labels(train_source)
+        )
+    train_fn, eval_fn = _jit_steps(experiment.task, state_sharding, mesh, stacked, class_weight)
     stopping = tcfg.get("early_stopping", ml_collections.ConfigDict())
     stop_metric, stop_mode = stopping.get("metric"), stopping.get("mode", "max")
     patience = stopping.get("patience", 0)
@@ -544,9 +549,19 @@ def _fit(
     return results
 
 
-def _jit_steps(task: str, state_sharding, mesh, stacked: bool):
+def _labels(source: RecordSource) -> np.ndarray:
+    """Every label of a split."""
+    if hasattr(source, "columns"):
+        return np.asarray(source.columns["label"])
+    return take(source, np.arange(len(source)))["label"]
+
+
+def _jit_steps(
+    task: str, state_sharding, mesh, stacked: bool, class_weight: tuple[float, ...] | None
+):
     """The train and eval steps, jitted with shardings and donated state (their `members_`
-    forms, whose train step also takes the mask of members still training, when `stacked`)."""
+    forms, whose train step also takes the mask of members still training, when `stacked`);
+    the train step weights each example's loss by `class_weight` of its class."""
     replicated = parallel.replicated(mesh)
     if stacked:
         train_step, eval_step, active_sharding = (
@@ -557,7 +572,7 @@ def _jit_steps(task: str, state_sharding, mesh, stacked: bool):
     else:
         train_step, eval_step, active_sharding = steps.train_step, steps.eval_step, ()
     train_fn = jax.jit(
-        functools.partial(train_step, task=task),
+        functools.partial(train_step, task=task, class_weight=class_weight),
         in_shardings=(state_sharding, parallel.data_sharded(mesh, stacked), *active_sharding),
         out_shardings=(state_sharding, replicated),
         donate_argnums=0,

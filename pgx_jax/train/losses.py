@@ -6,7 +6,10 @@ missing labels), so padded evaluation batches and masked tasks contribute nothin
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
+
+from pgx_jax.errors import PgxError
 
 
 def per_example_loss(task: str, outputs: jax.Array, labels: jax.Array) -> jax.Array:
@@ -38,6 +41,44 @@ def weighted_loss(task: str, outputs: jax.Array, labels: jax.Array, weight: jax.
         weight.reshape(weight.shape + (1,) * (losses.ndim - weight.ndim)), losses.shape
     ).astype(losses.dtype)
     return jnp.sum(jnp.where(weight > 0, losses * weight, 0.0)) / jnp.maximum(jnp.sum(weight), 1.0)
+
+
+def class_weights(spec: str, task: str, labels: np.ndarray) -> tuple[float, ...]:
+    """`config.train.class_weight` as one loss weight per class.
+
+    "balanced": n / (classes * count of the class) over the training `labels`, as
+    scikit-learn's "balanced", so every class carries the same total weight; "w0,w1,...": the
+    weights of classes 0, 1, ... as given.
+    """
+    where = f"config.train.class_weight={spec!r}"
+    if task not in ("binary", "multiclass"):
+        raise PgxError(f"{where}: class weights need a binary or multiclass task, not {task!r}")
+    labels = np.asarray(labels).reshape(-1).astype(np.int64)
+    if spec == "balanced":
+        counts = np.bincount(labels, minlength=2)
+        if not counts.all():
+            raise PgxError(f"{where}: class {int(np.argmin(counts))} has no training example")
+        return tuple(float(w) for w in len(labels) / (len(counts) * counts))
+    try:
+        weights = tuple(float(w) for w in spec.split(","))
+    except ValueError:
+        raise PgxError(f"{where}: expected 'balanced' or comma-separated numbers") from None
+    if len(weights) <= labels.max(initial=1) or min(weights) < 0:
+        raise PgxError(
+            f"{where}: {len(weights)} weights for classes 0..{max(int(labels.max()), 1)}; "
+            "give one non-negative weight per class"
+        )
+    return weights
+
+
+def with_class_weights(
+    weight: jax.Array, labels: jax.Array, class_weight: tuple[float, ...] | None
+) -> jax.Array:
+    """Example weights times the weight of each example's class (labels [B] or [B, 1])."""
+    if class_weight is None:
+        return weight
+    classes = labels.astype(jnp.int32).reshape(weight.shape)
+    return weight * jnp.asarray(class_weight, weight.dtype)[classes]
 
 
 def link(task: str, outputs: jax.Array) -> jax.Array:

@@ -20,8 +20,16 @@ def _variables(state: TrainState, params) -> dict:
     return {"params": params}
 
 
-def train_step(state: TrainState, batch: dict, *, task: str) -> tuple[TrainState, dict]:
-    """One optimiser update on a global batch; returns the new state and scalar metrics."""
+def train_step(
+    state: TrainState,
+    batch: dict,
+    *,
+    task: str,
+    class_weight: tuple[float, ...] | None = None,
+) -> tuple[TrainState, dict]:
+    """One optimiser update on a global batch; returns the new state and scalar metrics.
+    `class_weight` scales each example's loss by the weight of its class."""
+    weight = losses.with_class_weights(batch["weight"], batch["label"], class_weight)
     dropout_key = jax.random.fold_in(state.dropout_key, state.step)
 
     def loss_fn(params):
@@ -32,7 +40,7 @@ def train_step(state: TrainState, batch: dict, *, task: str) -> tuple[TrainState
             rngs={"dropout": dropout_key},
             mutable=["batch_stats"],
         )
-        loss = losses.weighted_loss(task, outputs, batch["label"], batch["weight"])
+        loss = losses.weighted_loss(task, outputs, batch["label"], weight)
         return loss, updates
 
     (loss, updates), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
@@ -51,11 +59,17 @@ def eval_step(state: TrainState, batch: dict, *, task: str) -> dict:
 
 
 def members_train_step(
-    state: TrainState, batch: dict, active: jax.Array, *, task: str
+    state: TrainState,
+    batch: dict,
+    active: jax.Array,
+    *,
+    task: str,
+    class_weight: tuple[float, ...] | None = None,
 ) -> tuple[TrainState, dict]:
     """`train_step` of every member on its own batch (leading member axis of state and batch);
     members with `active` False (stopped early) keep their state unchanged."""
-    updated, metrics = jax.vmap(functools.partial(train_step, task=task))(state, batch)
+    step = functools.partial(train_step, task=task, class_weight=class_weight)
+    updated, metrics = jax.vmap(step)(state, batch)
 
     def keep_stopped(new: jax.Array, old: jax.Array) -> jax.Array:
         return jnp.where(active.reshape(active.shape + (1,) * (new.ndim - 1)), new, old)
