@@ -351,7 +351,7 @@ def _fit(
     class_weight = None
     if tcfg.get("class_weight"):
         class_weight = losses.class_weights(
-            tcfg.class_weight, experiment.task, _labels(train_source)
+            tcfg.class_weight, experiment.task, functools.partial(_labels, train_source)
         )
     train_fn, eval_fn = _jit_steps(experiment.task, state_sharding, mesh, stacked, class_weight)
     stopping = tcfg.get("early_stopping", ml_collections.ConfigDict())
@@ -550,10 +550,11 @@ def _fit(
 
 
 def _labels(source: RecordSource) -> np.ndarray:
-    """Every label of a split."""
-    if hasattr(source, "columns"):
-        return np.asarray(source.columns["label"])
-    return take(source, np.arange(len(source)))["label"]
+    """Every label of a split (`label` of each record)."""
+    records = source.columns if hasattr(source, "columns") else take(source, np.arange(len(source)))
+    if "label" not in records:
+        raise PgxError("config.train.class_weight: the training records have no 'label' field")
+    return np.asarray(records["label"])
 
 
 def _jit_steps(

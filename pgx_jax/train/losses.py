@@ -4,6 +4,8 @@ Every loss is a weighted mean: `weight` is 0 for padding rows (and, in multi-lab
 missing labels), so padded evaluation batches and masked tasks contribute nothing.
 """
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -43,17 +45,17 @@ def weighted_loss(task: str, outputs: jax.Array, labels: jax.Array, weight: jax.
     return jnp.sum(jnp.where(weight > 0, losses * weight, 0.0)) / jnp.maximum(jnp.sum(weight), 1.0)
 
 
-def class_weights(spec: str, task: str, labels: np.ndarray) -> tuple[float, ...]:
+def class_weights(spec: str, task: str, read_labels: Callable[[], np.ndarray]) -> tuple[float, ...]:
     """`config.train.class_weight` as one loss weight per class.
 
-    "balanced": n / (classes * count of the class) over the training `labels`, as
-    scikit-learn's "balanced", so every class carries the same total weight; "w0,w1,...": the
-    weights of classes 0, 1, ... as given.
+    "balanced": n / (classes * count of the class) over the training labels (`read_labels()`),
+    as scikit-learn's "balanced", so every class carries the same total weight; "w0,w1,...":
+    the weights of classes 0, 1, ... as given.
     """
     where = f"config.train.class_weight={spec!r}"
     if task not in ("binary", "multiclass"):
         raise PgxError(f"{where}: class weights need a binary or multiclass task, not {task!r}")
-    labels = np.asarray(labels).reshape(-1).astype(np.int64)
+    labels = np.asarray(read_labels()).reshape(-1).astype(np.int64)
     if spec == "balanced":
         counts = np.bincount(labels, minlength=2)
         if not counts.all():
