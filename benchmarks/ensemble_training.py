@@ -1,5 +1,7 @@
 """Ensemble training time per epoch: members stacked with vmap in one jitted step, against the
-same members trained one after another (one jitted step each), as a ratio.
+same members trained one after another (one jitted step each), as a ratio; and the ensemble
+with its members unrolled (`Ensemble(unroll=True)`: still one jitted step, members computed one
+after another inside it).
 
   python benchmarks/ensemble_training.py                 # iEnhancer layer 1, the committed config
   python benchmarks/ensemble_training.py --kernel-sizes 9,9,9,9,9   # one vmapped stack
@@ -7,8 +9,8 @@ same members trained one after another (one jitted step each), as a ratio.
 
 Both sides run the step `pgx_jax.train.loop.fit` runs (`steps.train_step`, jitted, state
 donated) over the same pre-encoded batches of one epoch of the training set, already on the
-device, so the numbers cover training alone. The two sides alternate within each repeat so
-both see the same machine load; the median over repeats is reported.
+device, so the numbers cover training alone. The sides alternate within each repeat so
+all see the same machine load; the median over repeats is reported.
 """
 
 import argparse
@@ -79,6 +81,8 @@ def main() -> None:
     train_step = jax.jit(functools.partial(steps.train_step, task="binary"), donate_argnums=0)
 
     ensemble_state = create_train_state(experiment.model, tx, batches[0]["inputs"], config.seed)
+    unrolled_model = create_model(**{**config.model.to_dict(), "unroll": True})
+    unrolled_state = create_train_state(unrolled_model, tx, batches[0]["inputs"], config.seed)
     member = {k: v for k, v in config.model.member.to_dict().items() if k != "name"}
     member_states = [
         create_train_state(
@@ -89,14 +93,17 @@ def main() -> None:
         )
         for index, size in enumerate(config.model.kernel_sizes)
     ]
-    # compile and warm up both sides
+    # compile and warm up every side
     _, ensemble_state = time_epoch(train_step, ensemble_state, batches[:2])
+    _, unrolled_state = time_epoch(train_step, unrolled_state, batches[:2])
     member_states = [time_epoch(train_step, s, lone_batches[:2])[1] for s in member_states]
 
-    vmapped, sequential = [], []
+    vmapped, unrolled, sequential = [], [], []
     for _ in range(args.repeats):
         seconds, ensemble_state = time_epoch(train_step, ensemble_state, batches)
         vmapped.append(seconds)
+        seconds, unrolled_state = time_epoch(train_step, unrolled_state, batches)
+        unrolled.append(seconds)
         total = 0.0
         for index, state in enumerate(member_states):
             seconds, member_states[index] = time_epoch(train_step, state, lone_batches)
@@ -113,6 +120,8 @@ def main() -> None:
         "vmapped_seconds_per_epoch": float(np.median(vmapped)),
         "sequential_seconds_per_epoch": float(np.median(sequential)),
         "ratio_sequential_over_vmapped": float(np.median(sequential) / np.median(vmapped)),
+        "unrolled_seconds_per_epoch": float(np.median(unrolled)),
+        "ratio_sequential_over_unrolled": float(np.median(sequential) / np.median(unrolled)),
         "repeats": args.repeats,
     }
     for key, value in results.items():

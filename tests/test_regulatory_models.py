@@ -72,6 +72,30 @@ def test_ensemble_stacks_members_and_averages_their_probabilities():
     assert train_out.shape == (6, 3)
 
 
+def test_unrolled_ensemble_keeps_the_vmapped_layout_and_single_member_stacks():
+    x = _inputs()
+    vmapped, unrolled = (
+        create_model(name="ensemble", member=MEMBER, kernel_sizes=(5, 7, 7), unroll=unroll)
+        for unroll in (False, True)
+    )
+    v_vars = vmapped.init(jax.random.PRNGKey(0), x, None, train=False)
+    u_vars = unrolled.init(jax.random.PRNGKey(0), x, None, train=False)
+    assert jax.tree.map(jnp.shape, u_vars) == jax.tree.map(jnp.shape, v_vars)
+    # A stack of one member (kernel 5) is the plain vmapped member under both settings, so it
+    # starts from the same values; the stack of two (kernel 7) is scanned when unrolled.
+    jax.tree.map(
+        np.testing.assert_array_equal,
+        u_vars["params"]["kernel_size5"],
+        v_vars["params"]["kernel_size5"],
+    )
+    np.testing.assert_allclose(
+        unrolled.apply(v_vars, x, None, train=False),
+        vmapped.apply(v_vars, x, None, train=False),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
 def test_ensemble_of_identical_members_differs_only_by_initialisation():
     model = create_model(name="ensemble", member={**MEMBER, "kernel_size": 5}, num_members=3)
     x = _inputs()
