@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 from conftest import tiny_batch, tiny_deepbind
 
+from pgx_jax.data.sources import InMemorySource
 from pgx_jax.errors import PgxError
+from pgx_jax.experiment import Experiment
 from pgx_jax.train import steps
+from pgx_jax.train.loop import fit
 from pgx_jax.train.losses import class_weights, link, per_example_loss, weighted_loss
 from pgx_jax.train.optim import learning_rate_schedule, make_optimizer
 from pgx_jax.train.state import create_train_state
@@ -195,6 +198,44 @@ def test_class_weight_trains_like_repeating_the_examples_of_the_class():
         lambda a, b: float(jnp.max(jnp.abs(a - b))), weighted.params, unweighted.params
     )
     assert max(jax.tree.leaves(gap)) > 1e-4
+
+
+def test_fit_weights_each_class_as_the_config_says(tmp_path):
+    """With weight 0 on class 0 only the positives teach the model, so it calls every test
+    record positive; unweighted, on labels independent of the sequences, it does not."""
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, 20))]
+        return InMemorySource({"x": x, "label": (np.arange(n) % 2).astype(np.float32)})
+
+    def encode(records):
+        x = records["x"]
+        return {"inputs": {"x": x, "mask": np.ones(x.shape[:2], bool)}, "label": records["label"]}
+
+    splits = {"train": split(64), "test": split(32)}
+    results = {}
+    for spec in ("0,1", ""):
+        config = ml_collections.ConfigDict(
+            {
+                "seed": 0,
+                "data": {"batch_size": 16, "num_threads": 1},
+                "optimizer": {"name": "adam", "learning_rate": 1e-2},
+                "train": {"num_steps": 40, "log_every_steps": 40, "class_weight": spec},
+                "eval": {},
+            }
+        )
+        experiment = Experiment(
+            model=tiny_deepbind(),
+            task="binary",
+            splits=splits,
+            encode=encode,
+            metrics=("sensitivity", "specificity"),
+        )
+        results[spec] = fit(config, experiment, str(tmp_path / (spec or "none")))
+    assert results["0,1"]["test/sensitivity"] == 1.0
+    assert results["0,1"]["test/specificity"] == 0.0
+    assert results[""]["test/specificity"] > 0.2
 
 
 def test_link_functions():
