@@ -46,11 +46,6 @@ def epoch_batches(experiment, batch_size: int) -> list[dict]:
     return [jax.device_put(_arrays(next(batches))) for _ in range(steps)]
 
 
-def single_member_batches(batches: list[dict]) -> list[dict]:
-    """The same batches with [B] labels, as a lone member trains on them."""
-    return [{**b, "label": b["label"][:, 0]} for b in batches]
-
-
 def time_epoch(step, state, batches: list[dict]):
     """Seconds to run every batch once through `step` (blocking on the result)."""
     started = time.perf_counter()
@@ -76,7 +71,6 @@ def main() -> None:
         config.model.kernel_sizes = tuple(int(k) for k in args.kernel_sizes.split(","))
     experiment = regulatory.build(config)
     batches = epoch_batches(experiment, config.data.batch_size)
-    lone_batches = single_member_batches(batches)
     tx = make_optimizer(config.optimizer, 1000)
     train_step = jax.jit(functools.partial(steps.train_step, task="binary"), donate_argnums=0)
 
@@ -96,7 +90,7 @@ def main() -> None:
     # compile and warm up every side
     _, ensemble_state = time_epoch(train_step, ensemble_state, batches[:2])
     _, unrolled_state = time_epoch(train_step, unrolled_state, batches[:2])
-    member_states = [time_epoch(train_step, s, lone_batches[:2])[1] for s in member_states]
+    member_states = [time_epoch(train_step, s, batches[:2])[1] for s in member_states]
 
     vmapped, unrolled, sequential = [], [], []
     for _ in range(args.repeats):
@@ -106,7 +100,7 @@ def main() -> None:
         unrolled.append(seconds)
         total = 0.0
         for index, state in enumerate(member_states):
-            seconds, member_states[index] = time_epoch(train_step, state, lone_batches)
+            seconds, member_states[index] = time_epoch(train_step, state, batches)
             total += seconds
         sequential.append(total)
     results = {

@@ -29,7 +29,6 @@ from pgx_jax.data.synthetic import sample_motif_instances
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment, RecordSource
 from pgx_jax.models import create_model
-from pgx_jax.models.ensemble import Ensemble
 
 BASES = np.frombuffer(b"ACGT", np.uint8)
 
@@ -38,13 +37,14 @@ def _text(values: np.ndarray) -> list[str]:
     return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
 
 
-def encode_dna(records: dict, *, length: int, member_axis: bool) -> dict:
-    """One-hot DNA with its mask; float labels, [B, 1] for an ensemble (one loss per member)."""
+def encode_dna(records: dict, *, length: int) -> dict:
+    """One-hot DNA with its mask; float labels [B] (an ensemble's losses broadcast them over
+    its members)."""
     x, mask = alphabets.one_hot(
         _text(records["sequence"]), alphabets.DNA, length, names=_text(records["id"])
     )
     label = np.asarray(records["label"], np.float32)
-    return {"inputs": {"x": x, "mask": mask}, "label": label[:, None] if member_axis else label}
+    return {"inputs": {"x": x, "mask": mask}, "label": label}
 
 
 def encode_tasks(records: dict, *, length: int) -> dict:
@@ -227,7 +227,6 @@ def planted_task_splits(data: ml_collections.ConfigDict) -> dict[str, InMemorySo
 def build(config: ml_collections.ConfigDict) -> Experiment:
     data = config.data
     model = create_model(**config.model.to_dict())
-    member_axis = isinstance(model, Ensemble)
     metrics = tuple(config.eval.metrics)
     if data.name == "planted_tasks":
         splits = planted_task_splits(data)
@@ -235,12 +234,12 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         return Experiment(model, "multilabel", splits, encode, metrics)
     if data.name == "ienhancer":
         splits = enhancer_splits(data)
-        encode = functools.partial(encode_dna, length=ienhancer.LENGTH, member_axis=member_axis)
+        encode = functools.partial(encode_dna, length=ienhancer.LENGTH)
         return Experiment(model, "binary", splits, encode, metrics)
     if data.name == "promoters":
 
         def encode_for(length: int):
-            return functools.partial(encode_dna, length=length, member_axis=member_axis)
+            return functools.partial(encode_dna, length=length)
 
         splits, batches, length = promoter_experiment_parts(data, encode_for)
         return Experiment(

@@ -153,7 +153,7 @@ def test_human_tata_count_and_deepromoter_negatives():
 def test_deepromoter_batches_are_a_pure_function_of_seed_and_step():
     rng = np.random.default_rng(2)
     positives = ["".join(rng.choice(list("ACGT"), 40)) for _ in range(30)]
-    encode = functools.partial(regulatory.encode_dna, length=40, member_axis=False)
+    encode = functools.partial(regulatory.encode_dna, length=40)
 
     def batch(seed, step):
         batches = regulatory.deepromoter_batches(positives, encode, 8, seed, step, 20, 12)

@@ -51,8 +51,8 @@ class Ensemble(nn.Module):
     member: the member model's config (`name` plus its fields). kernel_sizes: one entry per
     member, written into the member's `kernel_field`; or, without them, `num_members` members
     with the member's config as it is. Training returns each member's logits, [B, M] or
-    [B, M, C], so each member learns from its own loss (binary labels [B, 1], class labels
-    [B], broadcast over members); evaluation returns the logit of the members' mean
+    [B, M, C], so each member learns from its own loss (labels [B], broadcast over members
+    by `losses.per_example_loss`); evaluation returns the logit of the members' mean
     probability, [B, 1], or the log of their mean class probabilities, [B, C]. The inputs are
     the member's own.
     """
