@@ -18,9 +18,10 @@ import ml_collections
 import numpy as np
 
 from pgx_jax.data import alphabets
+from pgx_jax.data.augment import with_reverse_complements
 from pgx_jax.data.builders import chipseq, synthetic_motif
 from pgx_jax.data.jaspar import jaspar_matrix_id, jaspar_name
-from pgx_jax.data.sources import InMemorySource, materialize, take
+from pgx_jax.data.sources import take
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
 from pgx_jax.interpret.filters import first_layer_activations, rank_filters
@@ -46,19 +47,6 @@ class StrandAverage(nn.Module):
             train=False,
         )
         return (forward + reverse) / 2
-
-
-def with_reverse_complements(source, alphabet: alphabets.Alphabet) -> InMemorySource:
-    """`source` plus the reverse complement of every record (id suffixed `_rc`)."""
-    columns = dict(materialize(source).columns)
-    ids, sequences = _text(columns.pop("id")), _text(columns.pop("sequence"))
-    return InMemorySource(
-        {
-            "id": np.array(ids + [f"{i}_rc" for i in ids]),
-            "sequence": np.array(sequences + alphabets.reverse_complement(sequences, alphabet)),
-            **{name: np.concatenate([column, column]) for name, column in columns.items()},
-        }
-    )
 
 
 def _text(values: np.ndarray) -> list[str]:

@@ -11,6 +11,10 @@ Data sets (`config.data.name`):
     `data.fold` of `data.num_folds` (no independent set exists).
   planted_tasks: several JASPAR motifs per task planted in random DNA, a random share of labels
     marked missing (weight 0), for the multi-label head.
+
+`data.max_shift` = s > 0 adds to the training split (never validation or test) copies of each
+sequence shifted by 1..s positions either way, the vacated end read as N (every data set here
+but human_deepromoter, whose negatives change at every step).
 """
 
 import functools
@@ -21,6 +25,7 @@ import ml_collections
 import numpy as np
 
 from pgx_jax.data import alphabets
+from pgx_jax.data.augment import with_shifted_copies
 from pgx_jax.data.builders import ienhancer, promoters
 from pgx_jax.data.jaspar import jaspar_pfm
 from pgx_jax.data.sources import InMemorySource, take
@@ -224,16 +229,29 @@ def planted_task_splits(data: ml_collections.ConfigDict) -> dict[str, InMemorySo
     }
 
 
+def _with_shifted_training_copies(splits: dict, data: ml_collections.ConfigDict) -> dict:
+    """The training split plus its copies shifted by up to `data.max_shift` (0: unchanged)."""
+    max_shift = data.get("max_shift", 0)
+    if not max_shift:
+        return splits
+    return {**splits, "train": with_shifted_copies(splits["train"], max_shift, alphabets.DNA)}
+
+
 def build(config: ml_collections.ConfigDict) -> Experiment:
     data = config.data
+    if data.get("max_shift", 0) and data.get("organism") == "human_deepromoter":
+        raise PgxError(
+            "config.data.max_shift: shifted copies need a fixed training split; "
+            "human_deepromoter rebuilds its negatives at every step"
+        )
     model = create_model(**config.model.to_dict())
     metrics = tuple(config.eval.metrics)
     if data.name == "planted_tasks":
-        splits = planted_task_splits(data)
+        splits = _with_shifted_training_copies(planted_task_splits(data), data)
         encode = functools.partial(encode_tasks, length=data.length)
         return Experiment(model, "multilabel", splits, encode, metrics)
     if data.name == "ienhancer":
-        splits = enhancer_splits(data)
+        splits = _with_shifted_training_copies(enhancer_splits(data), data)
         encode = functools.partial(encode_dna, length=ienhancer.LENGTH)
         return Experiment(model, "binary", splits, encode, metrics)
     if data.name == "promoters":
@@ -242,6 +260,7 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
             return functools.partial(encode_dna, length=length)
 
         splits, batches, length = promoter_experiment_parts(data, encode_for)
+        splits = _with_shifted_training_copies(splits, data)
         return Experiment(
             model, "binary", splits, encode_for(length), metrics, train_batches=batches
         )

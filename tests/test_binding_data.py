@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from conftest import SHARED_DATA
 
-from experiments.binding import StrandAverage, with_reverse_complements
+from experiments.binding import StrandAverage
 from experiments.rbp import encode_rna
 from pgx_jax.data import alphabets
+from pgx_jax.data.augment import with_reverse_complements
 from pgx_jax.data.builders import chipseq, dbp, rbp24
 from pgx_jax.data.builders._files import find_experiment
 from pgx_jax.data.shuffle import dinucleotide_counts

@@ -18,6 +18,7 @@ def regulatory_config(
         early_stopping="validation/auroc",
     )
     config.data.dir = ""
+    config.data.max_shift = 0  # > 0: shifted copies of the training sequences
     return config
 
 

@@ -12,7 +12,8 @@ width 5, pool 2); `layout=cnnprom` is CNNProm's one layer of 200 filters of widt
 `kmer=K` adds the input's 1- to K-mer frequencies to the flattened features (default 4: in
 5-fold CV it raised MCC and AUROC for all five promoter sets over `kmer=0`; docs/results.md).
 `members=N` trains N such networks at once (one vmapped ensemble, differing by initialisation
-and dropout) and averages their probabilities.
+and dropout) and averages their probabilities. `shift=S` adds copies of every training
+sequence shifted by 1..S positions either way (`data.max_shift`).
 """
 
 import ml_collections
@@ -24,7 +25,15 @@ from pgx_jax.errors import PgxError
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     arg = parse_arg(
-        arg, organism="Ecoli", kind="prom", folds=5, epochs=20, layout="deep", kmer=4, members=1
+        arg,
+        organism="Ecoli",
+        kind="prom",
+        folds=5,
+        epochs=20,
+        layout="deep",
+        kmer=4,
+        members=1,
+        shift=0,
     )
     config = regulatory_config(learning_rate=1e-3, num_epochs=arg.epochs, batch_size=64)
     config.data.name = "promoters"
@@ -34,6 +43,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.data.validation_fraction = 0.1
     config.data.parts = 20
     config.data.keep_parts = 12
+    config.data.max_shift = arg.shift
     cross_validation(config, arg.folds)
 
     config.model = ml_collections.ConfigDict()
