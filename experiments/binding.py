@@ -21,7 +21,7 @@ from pgx_jax.data import alphabets
 from pgx_jax.data.augment import with_reverse_complements
 from pgx_jax.data.builders import chipseq, synthetic_motif
 from pgx_jax.data.jaspar import jaspar_matrix_id, jaspar_name
-from pgx_jax.data.sources import take
+from pgx_jax.data.sources import take, text_values
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
 from pgx_jax.interpret.filters import first_layer_activations, rank_filters
@@ -49,16 +49,16 @@ class StrandAverage(nn.Module):
         return (forward + reverse) / 2
 
 
-def _text(values: np.ndarray) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
-
-
 def encode_nucleotides(
     records: dict, *, alphabet: alphabets.Alphabet, length: int, unknown: str
 ) -> dict:
     """Raw records to one-hot inputs, mask and float labels."""
     x, mask = alphabets.one_hot(
-        _text(records["sequence"]), alphabet, length, unknown=unknown, names=_text(records["id"])
+        text_values(records["sequence"]),
+        alphabet,
+        length,
+        unknown=unknown,
+        names=text_values(records["id"]),
     )
     return {"inputs": {"x": x, "mask": mask}, "label": np.asarray(records["label"], np.float32)}
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from pgx_jax.data import alphabets
 from pgx_jax.data.builders import dbp
+from pgx_jax.data.sources import text_values
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
 from pgx_jax.metrics import compute_metrics
@@ -22,14 +23,13 @@ SEEN_METRICS = ("accuracy", "mcc", "auroc")
 LOADERS = {"dbp": dbp.load}
 
 
-def _text(values: np.ndarray) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
-
-
 def encode_proteins(records: dict, *, length: int) -> dict:
     """Raw records to protein token ids (truncated or padded to `length`), mask and labels."""
     ids, mask = alphabets.tokens(
-        _text(records["sequence"]), alphabets.PROTEIN, length, names=_text(records["id"])
+        text_values(records["sequence"]),
+        alphabets.PROTEIN,
+        length,
+        names=text_values(records["id"]),
     )
     return {
         "inputs": {"tokens": ids, "mask": mask},
@@ -47,15 +47,15 @@ def seen_chain_report(state, experiment: Experiment, workdir: str) -> dict:
         s
         for name in ("train", "validation")
         if name in splits
-        for s in _text(splits[name].columns["sequence"])
+        for s in text_values(splits[name].columns["sequence"])
     }
     test = splits["test"].columns
     path = os.path.join(workdir, PREDICTIONS_FILE)
     with np.load(path) as saved:
         labels, scores = saved["labels"], saved["predictions"]
-        if _text(saved["ids"]) != _text(test["id"]):
+        if text_values(saved["ids"]) != text_values(test["id"]):
             raise PgxError(f"{path}: rows differ from the test split")
-    in_training = np.array([s in seen for s in _text(test["sequence"])])
+    in_training = np.array([s in seen for s in text_values(test["sequence"])])
     report = {"test/seen_chains": int(in_training.sum())}
     for part, keep in (("seen", in_training), ("unseen", ~in_training)):
         if keep.any():

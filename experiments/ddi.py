@@ -24,7 +24,7 @@ from pgx_jax import parallel
 from pgx_jax.data import vocab as vocab_lib
 from pgx_jax.data.builders import ddi2013
 from pgx_jax.data.ddi_corpus import CLASSES, DRUG1, DRUG2, DRUG_OTHER
-from pgx_jax.data.sources import InMemorySource, take
+from pgx_jax.data.sources import InMemorySource, take, text_values
 from pgx_jax.data.splits import subset
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
@@ -36,10 +36,6 @@ from pgx_jax.metrics.classification import (
 )
 from pgx_jax.models import create_model
 from pgx_jax.train.steps import eval_step
-
-
-def _text(values) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
 
 
 def document_of(pair_id: str) -> str:
@@ -69,7 +65,7 @@ def encode_pairs(
     max_distance: int,
 ) -> dict:
     """Token ids, relative positions and mask, padded to a multiple of `bucket` tokens."""
-    sentences = [t.split(" ") for t in _text(records["tokens"])]
+    sentences = [t.split(" ") for t in text_values(records["tokens"])]
     longest = min(max(len(s) for s in sentences), max_length)
     length = min(-(-longest // bucket) * bucket, max_length)
     rows = len(sentences)
@@ -132,12 +128,12 @@ def split_training(
     train: InMemorySource, fraction: float, seed: int, filter_negatives: bool
 ) -> tuple[InMemorySource, InMemorySource, dict]:
     """Hold out `fraction` of training documents for validation; drop filtered pairs."""
-    documents = np.array([document_of(i) for i in _text(train.columns["id"])])
+    documents = np.array([document_of(i) for i in text_values(train.columns["id"])])
     unique = np.unique(documents)
     rng = np.random.default_rng(seed)
     held = set(rng.permutation(unique)[: int(round(fraction * len(unique)))])
     validation = np.array([d in held for d in documents])
-    rules = np.array(_text(train.columns["filter_rule"]))
+    rules = np.array(text_values(train.columns["filter_rule"]))
     labels = np.asarray(train.columns["label"])
     matched = rules != ""
     counts = {
@@ -167,7 +163,7 @@ def word_vectors(
             if corpus is None:
                 sentences = {
                     t.replace(DRUG1, DRUG_OTHER).replace(DRUG2, DRUG_OTHER)
-                    for t in _text(train.columns["tokens"])
+                    for t in text_values(train.columns["tokens"])
                 }
                 corpus = vocab_lib.train_word2vec(
                     [s.split(" ") for s in sorted(sentences)],
@@ -258,7 +254,7 @@ def test_report(
     truth = np.asarray(test.columns["label"])
     probabilities = predict_classes(state, experiment, test, batch_size)
     pred = probabilities.argmax(axis=1)
-    matched = np.array(_text(test.columns["filter_rule"])) != ""
+    matched = np.array(text_values(test.columns["filter_rule"])) != ""
     model_only = per_class_report(truth, pred)
     with_rules = per_class_report(truth, np.where(matched, 0, pred))
     results = {f"test/{k}": v for k, v in model_only["scores"].items()}
@@ -303,7 +299,7 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
     for key, value in counts.items():
         print(f"ddi: {key}: {value}")
     vocabulary = vocab_lib.Vocabulary.build(
-        (t.split(" ") for t in _text(full_train.columns["tokens"])), data.min_count
+        (t.split(" ") for t in text_values(full_train.columns["tokens"])), data.min_count
     )
     vectors, info = word_vectors(config, vocabulary, full_train)
     for key, value in info.items():

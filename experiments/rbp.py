@@ -13,6 +13,7 @@ import numpy as np
 
 from pgx_jax.data import alphabets
 from pgx_jax.data.builders import rbp24
+from pgx_jax.data.sources import text_values
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
 from pgx_jax.models import create_model
@@ -21,14 +22,10 @@ LOADERS = {"rbp24": rbp24.load}
 CASES = ("ignore", "viewpoint")
 
 
-def _text(values: np.ndarray) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
-
-
 def encode_rna(records: dict, *, length: int, case: str) -> dict:
     """Raw records to one-hot RNA [B, L, 4] (plus an upper-case channel for "viewpoint")."""
-    sequences = _text(records["sequence"])
-    x, mask = alphabets.one_hot(sequences, alphabets.RNA, length, names=_text(records["id"]))
+    sequences = text_values(records["sequence"])
+    x, mask = alphabets.one_hot(sequences, alphabets.RNA, length, names=text_values(records["id"]))
     if case == "viewpoint":
         upper = np.zeros(mask.shape, np.float32)
         for row, sequence in enumerate(sequences):
@@ -40,7 +37,9 @@ def encode_rna(records: dict, *, length: int, case: str) -> dict:
 
 def longest(splits: dict) -> int:
     """The longest sequence over all splits."""
-    return max(len(s) for source in splits.values() for s in _text(source.columns["sequence"]))
+    return max(
+        len(s) for source in splits.values() for s in text_values(source.columns["sequence"])
+    )
 
 
 def build(config: ml_collections.ConfigDict) -> Experiment:

@@ -28,7 +28,7 @@ from pgx_jax.data import alphabets
 from pgx_jax.data.augment import with_shifted_copies
 from pgx_jax.data.builders import ienhancer, promoters
 from pgx_jax.data.jaspar import jaspar_pfm
-from pgx_jax.data.sources import InMemorySource, take
+from pgx_jax.data.sources import InMemorySource, take, text_values
 from pgx_jax.data.splits import holdout, kfold, subset
 from pgx_jax.data.synthetic import sample_motif_instances
 from pgx_jax.errors import PgxError
@@ -38,15 +38,11 @@ from pgx_jax.models import create_model
 BASES = np.frombuffer(b"ACGT", np.uint8)
 
 
-def _text(values: np.ndarray) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
-
-
 def encode_dna(records: dict, *, length: int) -> dict:
     """One-hot DNA with its mask; float labels [B] (an ensemble's losses broadcast them over
     its members)."""
     x, mask = alphabets.one_hot(
-        _text(records["sequence"]), alphabets.DNA, length, names=_text(records["id"])
+        text_values(records["sequence"]), alphabets.DNA, length, names=text_values(records["id"])
     )
     label = np.asarray(records["label"], np.float32)
     return {"inputs": {"x": x, "mask": mask}, "label": label}
@@ -54,7 +50,7 @@ def encode_dna(records: dict, *, length: int) -> dict:
 
 def encode_tasks(records: dict, *, length: int) -> dict:
     """One-hot DNA; labels [B, T] with weight [B, T] = 0 where a label is missing."""
-    x, mask = alphabets.one_hot(_text(records["sequence"]), alphabets.DNA, length)
+    x, mask = alphabets.one_hot(text_values(records["sequence"]), alphabets.DNA, length)
     return {
         "inputs": {"x": x, "mask": mask},
         "label": np.asarray(records["labels"], np.float32),
@@ -149,10 +145,10 @@ def deepromoter_batches(
 
 def _with_negatives(positives: InMemorySource, data, seed: int) -> InMemorySource:
     """The positives plus one fixed DeePromoter negative for each."""
-    sequences = _text(positives.columns["sequence"])
+    sequences = text_values(positives.columns["sequence"])
     rng = np.random.default_rng(seed)
     negatives = promoters.deepromoter_negatives(sequences, rng, data.parts, data.keep_parts)
-    ids = _text(positives.columns["id"])
+    ids = text_values(positives.columns["id"])
     return InMemorySource(
         {
             "id": np.array(ids + [f"negative:{i}" for i in ids]),
@@ -178,7 +174,7 @@ def promoter_experiment_parts(data: ml_collections.ConfigDict, encode_for) -> tu
     }
     batches = functools.partial(
         deepromoter_batches,
-        _text(train.columns["sequence"]),
+        text_values(train.columns["sequence"]),
         encode,
         parts=data.parts,
         keep=data.keep_parts,

@@ -7,18 +7,14 @@ column (labels, weights) repeated, so a run stays deterministic and a copy's ori
 import numpy as np
 
 from pgx_jax.data import alphabets
-from pgx_jax.data.sources import InMemorySource, materialize
+from pgx_jax.data.sources import InMemorySource, materialize, text_values
 from pgx_jax.errors import PgxError
-
-
-def _text(values: np.ndarray) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
 
 
 def with_reverse_complements(source, alphabet: alphabets.Alphabet) -> InMemorySource:
     """`source` plus the reverse complement of every record (id suffixed `_rc`)."""
     columns = dict(materialize(source).columns)
-    ids, sequences = _text(columns.pop("id")), _text(columns.pop("sequence"))
+    ids, sequences = text_values(columns.pop("id")), text_values(columns.pop("sequence"))
     return InMemorySource(
         {
             "id": np.array(ids + [f"{i}_rc" for i in ids]),
@@ -28,22 +24,20 @@ def with_reverse_complements(source, alphabet: alphabets.Alphabet) -> InMemorySo
     )
 
 
-def with_shifted_copies(
-    source, max_shift: int, alphabet: alphabets.Alphabet, field: str = "max_shift"
-) -> InMemorySource:
+def with_shifted_copies(source, max_shift: int, alphabet: alphabets.Alphabet) -> InMemorySource:
     """`source` plus, for each s in 1..max_shift, every sequence moved s positions to the left
     (id suffixed `_l{s}`) and s to the right (`_r{s}`). The vacated end is filled with the
     alphabet's unknown letter, so a copy keeps its length and every other base its distance
     from the window's ends: an aligned window (a promoter around its TSS) is shown slightly
-    misaligned, as a real scan would see it. `field` names the config field in errors."""
+    misaligned, as a real scan would see it. Errors name `config.data.max_shift`."""
     if not isinstance(max_shift, int) or max_shift < 0:
-        raise PgxError(f"config.data.{field}: {max_shift!r}; expected an integer >= 0")
+        raise PgxError(f"config.data.max_shift: {max_shift!r}; expected an integer >= 0")
     columns = dict(materialize(source).columns)
-    ids, sequences = _text(columns.pop("id")), _text(columns.pop("sequence"))
+    ids, sequences = text_values(columns.pop("id")), text_values(columns.pop("sequence"))
     for name, sequence in zip(ids, sequences, strict=True):
         if len(sequence) <= max_shift:
             raise PgxError(
-                f"config.data.{field}: {max_shift} is not shorter than record {name!r} "
+                f"config.data.max_shift: {max_shift} is not shorter than record {name!r} "
                 f"({len(sequence)} letters)"
             )
     fill = alphabet.unknown_letter

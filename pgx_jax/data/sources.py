@@ -33,6 +33,11 @@ class InMemorySource:
         return {name: column[indices] for name, column in self.columns.items()}
 
 
+def text_values(values: Any) -> list[str]:
+    """A string column (bytes, as array_record stores it, or str) as Python strings."""
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
 def stack_records(records: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:
     """A list of records (dicts) to one dict of numpy columns."""
     return {key: np.asarray([r[key] for r in records]) for key in records[0]}

@@ -19,7 +19,7 @@ from pgx_jax.configs import data_directory, tfds_directory
 from pgx_jax.data.builders import prepare_splits
 from pgx_jax.data.builders._files import cache_name
 from pgx_jax.data.readers import read_fasta
-from pgx_jax.data.sources import InMemorySource
+from pgx_jax.data.sources import InMemorySource, text_values
 from pgx_jax.data.splits import holdout
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import RecordSource
@@ -102,10 +102,6 @@ def similar_to_any(train: list[str], test: list[str], threshold: float) -> np.nd
     return np.array(flags, bool)
 
 
-def _text(values: np.ndarray) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
-
-
 def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:
     """Train/validation (held out from PDB1075, stratified) and test (PDB186), without the
     nucleotide entries and, if `cfg.exclude_similar` > 0, without training chains similar to
@@ -122,7 +118,7 @@ def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:
         data = source.columns
         nucleotide = data["nucleotide"].astype(bool)
         if nucleotide.any():
-            names = ", ".join(_text(data["id"][nucleotide]))
+            names = ", ".join(text_values(data["id"][nucleotide]))
             warnings.warn(
                 f"{FILES[split]}: left out {int(nucleotide.sum())} of {len(nucleotide)} entries "
                 f"that are nucleotide strings, not proteins: {names}",
@@ -132,7 +128,9 @@ def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:
     threshold = cfg.get("exclude_similar", 0.0)
     if threshold > 0:
         similar = similar_to_any(
-            _text(columns["train"]["sequence"]), _text(columns["test"]["sequence"]), threshold
+            text_values(columns["train"]["sequence"]),
+            text_values(columns["test"]["sequence"]),
+            threshold,
         )
         warnings.warn(
             f"{FILES['train']}: left out {int(similar.sum())} training chains sharing >= "
