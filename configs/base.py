@@ -51,7 +51,7 @@ def base_config(
     config.train.checkpoint_every_steps = 0
     config.train.compute_dtype = "float32"
     config.train.ema_decay = 0.0  # > 0: evaluate, test and save a moving average of the params
-    config.train.class_weight = ""  # "balanced" or "w0,w1,...": loss weight of each class
+    config.train.class_weight = ""  # "balanced", "balanced:A" or "w0,w1,...": class loss weights
     config.train.init_from = ""
     config.train.init_head = True
     config.train.init_skip = ()

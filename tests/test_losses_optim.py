@@ -156,6 +156,17 @@ def test_balanced_class_weights_match_scikit_learn():
     assert class_weights("1,2.5", "binary", lambda: np.array([0.0, 1.0])) == (1.0, 2.5)
 
 
+def test_partly_balanced_class_weights_are_a_power_of_the_balanced_ones():
+    labels = np.array([0, 0, 0, 0, 0, 0, 1, 1])  # balanced: 8/12 and 8/4
+    np.testing.assert_allclose(
+        class_weights("balanced:0.5", "binary", lambda: labels), (np.sqrt(2 / 3), np.sqrt(2))
+    )
+    assert class_weights("balanced:0", "binary", lambda: labels) == (1.0, 1.0)
+    assert class_weights("balanced:1", "binary", lambda: labels) == class_weights(
+        "balanced", "binary", lambda: labels
+    )
+
+
 @pytest.mark.parametrize(
     "spec, task, labels, message",
     [
@@ -163,6 +174,8 @@ def test_balanced_class_weights_match_scikit_learn():
         ("1,2", "multiclass", [0, 1, 2], "2 weights for classes 0..2"),
         ("1,-2", "binary", [0, 1], "non-negative"),
         ("1,x", "binary", [0, 1], "comma-separated numbers"),
+        ("balanced:x", "binary", [0, 1], "power after 'balanced:'"),
+        ("balanced:-1", "binary", [0, 1], "power after 'balanced:'"),
         ("balanced", "regression", None, "binary or multiclass"),
     ],
 )

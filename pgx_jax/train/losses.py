@@ -49,28 +49,46 @@ def class_weights(spec: str, task: str, read_labels: Callable[[], np.ndarray]) -
     """`config.train.class_weight` as one loss weight per class.
 
     "balanced": n / (classes * count of the class) over the training labels (`read_labels()`),
-    as scikit-learn's "balanced", so every class carries the same total weight; "w0,w1,...":
-    the weights of classes 0, 1, ... as given.
+    as scikit-learn's "balanced", so every class carries the same total weight;
+    "balanced:A": those weights to the power A, part of the way there (A = 0.5 halves the
+    log-odds shift that full balancing makes); "w0,w1,...": the weights of classes 0, 1, ...
+    as given.
     """
     where = f"config.train.class_weight={spec!r}"
     if task not in ("binary", "multiclass"):
         raise PgxError(f"{where}: class weights need a binary or multiclass task, not {task!r}")
     labels = np.asarray(read_labels()).reshape(-1).astype(np.int64)
-    if spec == "balanced":
+    if spec.split(":")[0] == "balanced":
+        power = _balance_power(spec, where)
         counts = np.bincount(labels, minlength=2)
         if not counts.all():
             raise PgxError(f"{where}: class {int(np.argmin(counts))} has no training example")
-        return tuple(float(w) for w in len(labels) / (len(counts) * counts))
+        return tuple(float(w) ** power for w in len(labels) / (len(counts) * counts))
     try:
         weights = tuple(float(w) for w in spec.split(","))
     except ValueError:
-        raise PgxError(f"{where}: expected 'balanced' or comma-separated numbers") from None
+        expected = "expected 'balanced', 'balanced:A' or comma-separated numbers"
+        raise PgxError(f"{where}: {expected}") from None
     if len(weights) <= labels.max(initial=1) or min(weights) < 0:
         raise PgxError(
             f"{where}: {len(weights)} weights for classes 0..{max(int(labels.max()), 1)}; "
             "give one non-negative weight per class"
         )
     return weights
+
+
+def _balance_power(spec: str, where: str) -> float:
+    """A of "balanced:A" (1 for "balanced")."""
+    _, _, power = spec.partition(":")
+    if not power:
+        return 1.0
+    try:
+        value = float(power)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise PgxError(f"{where}: the power after 'balanced:' must be a number >= 0")
+    return value
 
 
 def with_class_weights(
