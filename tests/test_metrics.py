@@ -18,7 +18,9 @@ from pgx_jax.metrics.classification import (
     micro_f1,
     precision,
     sensitivity,
+    sensitivity_at_specificity,
     specificity,
+    specificity_at_sensitivity,
     threshold_for_mcc,
 )
 from pgx_jax.metrics.regression import (
@@ -270,3 +272,37 @@ def test_compute_metrics_unknown_name_lists_known() -> None:
         compute_metrics(["auroc", "bogus"], np.array([0, 1]), np.array([0.2, 0.8]))
     with pytest.raises(PgxError, match="bogus"):
         compute_metrics(["bogus"], np.array([0, 1]), np.array([0.2, 0.8]))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("target", [0.0, 0.5, 0.9, 0.96, 1.0])
+def test_roc_points_match_sklearn_roc_curve(seed: int, target: float) -> None:
+    y, score = binary_data(seed, decimals=2)
+    fpr, tpr, _ = skm.roc_curve(y, score)
+    expected_sens = tpr[1 - fpr >= target - 1e-12].max()
+    expected_spec = (1 - fpr[tpr >= target - 1e-12]).max()
+    assert sensitivity_at_specificity(y, score, target) == pytest.approx(expected_sens, abs=1e-12)
+    assert specificity_at_sensitivity(y, score, target) == pytest.approx(expected_spec, abs=1e-12)
+
+
+def test_roc_points_known_answer() -> None:
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    score = np.array([0.1, 0.2, 0.3, 0.8, 0.4, 0.6, 0.7, 0.9])
+    # Specificity 1 needs a threshold above the negative at 0.8: only the 0.9 positive remains.
+    assert sensitivity_at_specificity(y, score, 1.0) == 0.25
+    # Specificity 0.75 lets 0.8 through; threshold 0.4 keeps every positive.
+    assert sensitivity_at_specificity(y, score, 0.75) == 1.0
+    assert specificity_at_sensitivity(y, score, 1.0) == 0.75
+    assert specificity_at_sensitivity(y, score, 0.25) == 1.0
+
+
+def test_roc_point_metrics_are_named_with_their_target() -> None:
+    y, score = binary_data(0)
+    got = compute_metrics(
+        ["sensitivity_at_specificity_0.9", "specificity_at_sensitivity_0.8"], y, score
+    )
+    assert got["sensitivity_at_specificity_0.9"] == sensitivity_at_specificity(y, score, 0.9)
+    assert got["specificity_at_sensitivity_0.8"] == specificity_at_sensitivity(y, score, 0.8)
+    for bad in ("sensitivity_at_specificity_1.5", "sensitivity_at_specificity_x"):
+        with pytest.raises(PgxError, match="target after sensitivity_at_specificity_"):
+            compute_metrics([bad], y, score)

@@ -16,6 +16,11 @@ and dropout) and averages their probabilities. `shift=S` adds copies of every tr
 sequence shifted by 1..S positions either way (`data.max_shift`): on the 81-bp bacterial sets
 `shift=2` raised MCC and AUROC in 5-fold CV, on Arabidopsis non-TATA it did not, so the default
 stays 0 (docs/results.md).
+
+Where CNNProm published a sensitivity and specificity for the set, the run also reports the
+points of its ROC curve at them (`sensitivity_at_specificity_<CNNProm's Sp>`,
+`specificity_at_sensitivity_<CNNProm's Sn>`): whether the ranking reaches the published
+operating point, whatever threshold is chosen.
 """
 
 import ml_collections
@@ -23,6 +28,14 @@ import ml_collections
 from configs.regulatory.common import cross_validation, regulatory_config
 from pgx_jax.configs import identical_members, parse_arg
 from pgx_jax.errors import PgxError
+
+CNNPROM_OPERATING_POINTS = {
+    ("Ecoli", "prom"): (0.90, 0.96),
+    ("Bacillus", "prom"): (0.91, 0.95),
+    ("Arabidopsis", "tata"): (0.95, 0.97),
+    ("Arabidopsis", "non_tata"): (0.94, 0.94),
+}
+"""CNNProm's (Sn, Sp) per (organism, kind), from the data set's SOURCE.md."""
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
@@ -47,6 +60,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.data.keep_parts = 12
     config.data.max_shift = arg.shift
     cross_validation(config, arg.folds)
+    if (arg.organism, arg.kind) in CNNPROM_OPERATING_POINTS:
+        sn, sp = CNNPROM_OPERATING_POINTS[arg.organism, arg.kind]
+        config.eval.metrics += (
+            f"sensitivity_at_specificity_{sp}",
+            f"specificity_at_sensitivity_{sn}",
+        )
 
     config.model = ml_collections.ConfigDict()
     config.model.name = "cnnprom"

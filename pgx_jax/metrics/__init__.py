@@ -18,8 +18,10 @@ from pgx_jax.metrics.classification import (
     micro_recall,
     precision,
     sensitivity,
+    sensitivity_at_specificity,
     significant_sign_auroc,
     specificity,
+    specificity_at_sensitivity,
     threshold_for_mcc,
 )
 from pgx_jax.metrics.regression import (
@@ -79,21 +81,43 @@ __all__ = [
     "rm2",
     "rmse",
     "sensitivity",
+    "sensitivity_at_specificity",
     "significant_sign_auroc",
     "spearman",
     "specificity",
+    "specificity_at_sensitivity",
     "threshold_for_mcc",
 ]
 
 
+ROC_POINT_METRICS: dict[str, Callable[[np.ndarray, np.ndarray, float], float]] = {
+    "sensitivity_at_specificity": sensitivity_at_specificity,
+    "specificity_at_sensitivity": specificity_at_sensitivity,
+}
+"""Metrics named with their target, e.g. "sensitivity_at_specificity_0.96": a point of the
+ROC curve, whatever the decision threshold."""
+
+
 def _lookup(names: Sequence[str]) -> list[tuple[str, MetricFn]]:
     """Resolve metric names, failing on the first unknown one with the list of known names."""
-    unknown = [name for name in names if name not in METRICS]
-    if unknown:
-        raise PgxError(
-            f"unknown metric {unknown[0]!r}; known metrics: {', '.join(sorted(METRICS))}"
-        )
-    return [(name, METRICS[name]) for name in names]
+    resolved = []
+    for name in names:
+        if name in METRICS:
+            resolved.append((name, METRICS[name]))
+            continue
+        stem, _, target = name.rpartition("_")
+        if stem in ROC_POINT_METRICS:
+            try:
+                value = float(target)
+            except ValueError:
+                value = -1.0
+            if not 0.0 <= value <= 1.0:
+                raise PgxError(f"metric {name!r}: the target after {stem}_ must be in [0, 1]")
+            resolved.append((name, functools.partial(ROC_POINT_METRICS[stem], target=value)))
+            continue
+        known = sorted(METRICS) + [f"{stem}_<0..1>" for stem in sorted(ROC_POINT_METRICS)]
+        raise PgxError(f"unknown metric {name!r}; known metrics: {', '.join(known)}")
+    return resolved
 
 
 def _mean_finite(values: list[float]) -> float:

@@ -138,6 +138,37 @@ def specificity(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5)
     return tn / (tn + fp)
 
 
+def _roc_points(y_true: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sensitivity and specificity of every threshold that changes the calls (each distinct
+    score, and one above them all), scores >= the threshold called positive."""
+    labels, scores = _labels_scores(y_true, y_score)
+    positives, negatives = np.sort(scores[labels]), np.sort(scores[~labels])
+    thresholds = np.append(np.unique(scores), np.inf)
+    below_positive = np.searchsorted(positives, thresholds, side="left")
+    sens = (len(positives) - below_positive) / len(positives)
+    spec = np.searchsorted(negatives, thresholds, side="left") / len(negatives)
+    return sens, spec
+
+
+def sensitivity_at_specificity(y_true: np.ndarray, y_score: np.ndarray, target: float) -> float:
+    """The best sensitivity of any threshold whose specificity is at least `target`: a point
+    of the ROC curve, for comparing a ranking with a published (Sn, Sp) operating point."""
+    labels, _ = _labels_scores(y_true, y_score)
+    if not _both_classes(labels):
+        return NAN
+    sens, spec = _roc_points(y_true, y_score)
+    return float(sens[spec >= target - 1e-12].max())
+
+
+def specificity_at_sensitivity(y_true: np.ndarray, y_score: np.ndarray, target: float) -> float:
+    """The best specificity of any threshold whose sensitivity is at least `target`."""
+    labels, _ = _labels_scores(y_true, y_score)
+    if not _both_classes(labels):
+        return NAN
+    sens, spec = _roc_points(y_true, y_score)
+    return float(spec[sens >= target - 1e-12].max())
+
+
 def precision(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> float:
     """Positive predictive value tp / (tp + fp); 0 when nothing is called positive."""
     labels, _ = _labels_scores(y_true, y_score)
