@@ -13,7 +13,7 @@ COMMANDS = {
     "predict-ddi": "drug-drug interactions of [[marked]] drugs in sentences, from a DDI run",
     "motifs": "first-layer filters of a run as MEME motifs, logos and JASPAR matches",
     "report": "pictures of a finished run and one HTML page with config, results, pictures",
-    "predict": "a run's predictions on new data (FASTA, or CSV of SMILES and proteins)",
+    "predict": "a run's predictions on new data (FASTA, CSV of SMILES and proteins, sentences)",
     "score-variants": "effect of VCF variants on a run's output (ref/alt windows), as TSV",
     "mutagenesis": "in-silico mutagenesis map, gradient x input and integrated gradients",
 }

@@ -63,6 +63,8 @@ def test_short_textcnn_run_scores_on_test(tmp_path, members):
         ("1", "warfarin", "Coumadin"),
     ]
     assert rows[2][3:5] == ["negative", "abbreviation"]
+    # `pgx predict` hands a DDI run's sentences to predict-ddi: the same table.
+    assert run_pgx(["predict", f"--workdir={workdir}", f"--input={sentences}"]).stdout == out
     for row in rows:
         assert sum(float(v) for v in row[5:]) == pytest.approx(1.0, abs=1e-3)
     # --tuned calls with the run's validation-tuned negative weight.

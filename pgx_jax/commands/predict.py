@@ -7,6 +7,8 @@ The input decides how records are read, the run's experiment how they are encode
   `prediction_columns(config)`, `encode_prediction_row(config, row)` and
   `prediction_inputs(rows)` (drug-target runs: `id,smiles,protein`, see `experiments/dti.py`);
   each row is tokenised as training tokenises.
+- text with [[marked]] drugs, one sentence a line, for drug-drug interaction runs: handed to
+  `pgx predict-ddi` (a TSV of every marked pair's relation and class probabilities).
 Records are scored by the best (or latest) checkpoint in fixed-size jitted batches, with a
 progress bar. The output has one row per record: its id and the prediction (a probability for
 binary tasks, one column per task or class as `prediction_<k>`, values for regression); CSV,
@@ -20,6 +22,8 @@ without `--output`).
 
 import contextlib
 import csv
+import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 
@@ -39,7 +43,7 @@ def _define(flag_values: flags.FlagValues) -> None:
     flags.DEFINE_string(
         "input",
         None,
-        "FASTA file, or CSV (id,smiles,protein) for drug-target runs; plain or gzip",
+        "FASTA; CSV (id,smiles,protein) for drug-target runs; [[marked]] sentences for DDI runs",
         flag_values=flag_values,
     )
     flags.DEFINE_string(
@@ -252,6 +256,25 @@ def predict_file(run, path: str, batch_size: int = 0, bad: BadRecords | None = N
     )
 
 
+def _experiment(workdir: str) -> str:
+    """The experiment named in `workdir`'s config.json ("" without one)."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.isfile(path):
+        return ""
+    with open(path) as f:
+        return json.load(f).get("experiment", "")
+
+
+def _predict_ddi(flag_values: flags.FlagValues) -> int:
+    """A drug-drug interaction run: the sentences go to `pgx predict-ddi`."""
+    from pgx_jax.commands import predict_ddi
+
+    if flag_values.skip_bad or flag_values.batch_size:
+        raise PgxError("--skip_bad and --batch_size do not apply to DDI runs (pgx predict-ddi)")
+    argv = [f"--workdir={flag_values.workdir}", f"--input={flag_values.input}"]
+    return predict_ddi.main(argv + [f"--output={flag_values.output}"] * bool(flag_values.output))
+
+
 def main(argv: list[str]) -> int:
     """Predict every record of a FASTA or CSV file with a finished run."""
     flag_values, _ = parse("predict", argv, _define, with_config=False)
@@ -259,6 +282,8 @@ def main(argv: list[str]) -> int:
         raise PgxError("--workdir and --input are required")
     from pgx_jax.train.restore import restore_run
 
+    if _experiment(flag_values.workdir) == "ddi":
+        return _predict_ddi(flag_values)
     bad = BadRecords("skip" if flag_values.skip_bad else "error", "--skip_bad")
     run = restore_run(flag_values.workdir)
     ids, predictions = predict_file(run, flag_values.input, flag_values.batch_size, bad)
