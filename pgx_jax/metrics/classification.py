@@ -138,10 +138,9 @@ def specificity(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5)
     return tn / (tn + fp)
 
 
-def _roc_points(y_true: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sensitivity and specificity of every threshold that changes the calls (each distinct
     score, and one above them all), scores >= the threshold called positive."""
-    labels, scores = _labels_scores(y_true, y_score)
     positives, negatives = np.sort(scores[labels]), np.sort(scores[~labels])
     thresholds = np.append(np.unique(scores), np.inf)
     below_positive = np.searchsorted(positives, thresholds, side="left")
@@ -153,19 +152,19 @@ def _roc_points(y_true: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np
 def sensitivity_at_specificity(y_true: np.ndarray, y_score: np.ndarray, target: float) -> float:
     """The best sensitivity of any threshold whose specificity is at least `target`: a point
     of the ROC curve, for comparing a ranking with a published (Sn, Sp) operating point."""
-    labels, _ = _labels_scores(y_true, y_score)
+    labels, scores = _labels_scores(y_true, y_score)
     if not _both_classes(labels):
         return NAN
-    sens, spec = _roc_points(y_true, y_score)
+    sens, spec = _roc_points(labels, scores)
     return float(sens[spec >= target - 1e-12].max())
 
 
 def specificity_at_sensitivity(y_true: np.ndarray, y_score: np.ndarray, target: float) -> float:
     """The best specificity of any threshold whose sensitivity is at least `target`."""
-    labels, _ = _labels_scores(y_true, y_score)
+    labels, scores = _labels_scores(y_true, y_score)
     if not _both_classes(labels):
         return NAN
-    sens, spec = _roc_points(y_true, y_score)
+    sens, spec = _roc_points(labels, scores)
     return float(spec[sens >= target - 1e-12].max())
 
 
