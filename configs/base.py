@@ -62,7 +62,8 @@ def base_config(
 
     config.eval = ml_collections.ConfigDict()
     config.eval.metrics = tuple(metrics)
-    config.eval.tune_threshold = False  # binary: also test at the validation-best-MCC threshold
+    config.eval.tune_threshold = ""  # binary: also test at a threshold picked on validation:
+    # "mcc" (its best MCC) or "balanced" (equal sensitivity and specificity)
 
     config.protocol = ml_collections.ConfigDict()
     config.protocol.field = ""

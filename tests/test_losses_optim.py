@@ -213,6 +213,49 @@ def test_class_weight_trains_like_repeating_the_examples_of_the_class():
     assert max(jax.tree.leaves(gap)) > 1e-4
 
 
+def test_fit_tunes_the_threshold_by_the_named_rule(tmp_path):
+    """`eval.tune_threshold="balanced"` adds calls at a validation-picked threshold; an
+    unknown rule is an error before any training step."""
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, 20))]
+        return InMemorySource({"x": x, "label": (np.arange(n) % 2).astype(np.float32)})
+
+    def encode(records):
+        x = records["x"]
+        return {"inputs": {"x": x, "mask": np.ones(x.shape[:2], bool)}, "label": records["label"]}
+
+    experiment = Experiment(
+        model=tiny_deepbind(),
+        task="binary",
+        splits={"train": split(64), "validation": split(32), "test": split(32)},
+        encode=encode,
+        metrics=("sensitivity", "specificity"),
+    )
+    for rule in ("balanced", "bogus"):
+        config = ml_collections.ConfigDict(
+            {
+                "seed": 0,
+                "data": {"batch_size": 16, "num_threads": 1},
+                "optimizer": {"name": "adam", "learning_rate": 1e-2},
+                "train": {"num_steps": 8, "log_every_steps": 8, "eval_every_steps": 8},
+                "eval": {"tune_threshold": rule},
+            }
+        )
+        workdir = tmp_path / rule
+        if rule == "bogus":
+            with pytest.raises(PgxError, match="tune_threshold='bogus'"):
+                fit(config, experiment, str(workdir))
+            assert not (workdir / "checkpoints").exists() or not any(
+                (workdir / "checkpoints").rglob("*")
+            )
+            continue
+        results = fit(config, experiment, str(workdir))
+        assert 0.0 < results["test/threshold"] < 1.0
+        assert {"test/tuned_sensitivity", "test/tuned_specificity"} <= set(results)
+
+
 def test_fit_weights_each_class_as_the_config_says(tmp_path):
     """With weight 0 on class 0 only the positives teach the model, so it calls every test
     record positive; unweighted, on labels independent of the sequences, it does not."""

@@ -21,6 +21,7 @@ from pgx_jax.metrics.classification import (
     sensitivity_at_specificity,
     specificity,
     specificity_at_sensitivity,
+    threshold_for_balance,
     threshold_for_mcc,
 )
 from pgx_jax.metrics.regression import (
@@ -306,3 +307,21 @@ def test_roc_point_metrics_are_named_with_their_target() -> None:
     for bad in ("sensitivity_at_specificity_1.5", "sensitivity_at_specificity_x"):
         with pytest.raises(PgxError, match="target after sensitivity_at_specificity_"):
             compute_metrics([bad], y, score)
+
+
+def test_threshold_for_balance_known_answer() -> None:
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    score = np.array([0.2, 0.3, 0.4, 0.9, 0.5, 0.7, 0.8, 1.0])
+    # Between 0.5 and 0.7: three of four positives above, three of four negatives below.
+    assert threshold_for_balance(y, score) == pytest.approx(0.6)
+    assert threshold_for_balance(np.zeros(3), np.array([0.1, 0.2, 0.3])) == 0.5
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_threshold_for_balance_is_closest_over_all_cuts(seed: int) -> None:
+    y, score = binary_data(seed, decimals=2)
+    chosen = threshold_for_balance(y, score)
+    gap = abs(sensitivity(y, score, chosen) - specificity(y, score, chosen))
+    cuts = np.append(np.unique(score), np.inf)
+    gaps = [abs(sensitivity(y, score, t) - specificity(y, score, t)) for t in cuts]
+    assert gap == pytest.approx(min(gaps), abs=1e-12)

@@ -264,7 +264,7 @@ def test_enhancer_ensemble_beats_chance_clearly_on_the_independent_test_set(tmp_
 @needs_data
 def test_cnnprom_learns_ecoli_promoters_on_a_held_out_fold(tmp_path):
     config = promoter.get_config("organism=Ecoli,epochs=3")
-    assert config.eval.tune_threshold
+    assert config.eval.tune_threshold == "mcc"
     results = _fit(config, tmp_path)
     assert results["test/auroc"] > 0.9 and results["test/mcc"] > 0.5, results
     # the tuned calls are the saved test predictions cut at the validation-tuned threshold

@@ -22,6 +22,7 @@ from pgx_jax.metrics.classification import (
     significant_sign_auroc,
     specificity,
     specificity_at_sensitivity,
+    threshold_for_balance,
     threshold_for_mcc,
 )
 from pgx_jax.metrics.regression import (
@@ -57,6 +58,12 @@ METRICS: dict[str, MetricFn] = {
     "rm2": rm2,
 }
 
+THRESHOLD_RULES: dict[str, MetricFn] = {
+    "mcc": threshold_for_mcc,
+    "balanced": threshold_for_balance,
+}
+"""`config.eval.tune_threshold`: how a binary run picks its decision threshold on validation."""
+
 THRESHOLD_METRICS = frozenset({"accuracy", "mcc", "sensitivity", "specificity", "precision", "f1"})
 """Binary metrics of calls (scores >= a threshold) rather than of the ranking."""
 
@@ -86,6 +93,7 @@ __all__ = [
     "spearman",
     "specificity",
     "specificity_at_sensitivity",
+    "threshold_for_balance",
     "threshold_for_mcc",
 ]
 

@@ -120,6 +120,25 @@ def threshold_for_mcc(y_true: np.ndarray, y_score: np.ndarray) -> float:
     return float(thresholds[best[np.argmin(np.abs(thresholds[best] - 0.5))]])
 
 
+def threshold_for_balance(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """The decision threshold at which sensitivity and specificity are closest (ties: the
+    larger sum, then nearest 0.5), midway between two adjacent distinct scores as in
+    `threshold_for_mcc`: the ROC curve's equal-error point, whatever the class balance.
+    0.5 when the labels hold one class."""
+    labels, scores = _labels_scores(y_true, y_score)
+    if not _both_classes(labels):
+        return 0.5
+    distinct = np.unique(scores)
+    thresholds = np.append((distinct[:-1] + distinct[1:]) / 2, [distinct[0] - 1, distinct[-1] + 1])
+    positives, negatives = np.sort(scores[labels]), np.sort(scores[~labels])
+    sens = 1 - np.searchsorted(positives, thresholds, side="left") / len(positives)
+    spec = np.searchsorted(negatives, thresholds, side="left") / len(negatives)
+    gap, total = np.abs(sens - spec), sens + spec
+    best = np.flatnonzero(np.isclose(gap, gap.min(), rtol=0, atol=1e-12))
+    best = best[np.isclose(total[best], total[best].max(), rtol=0, atol=1e-12)]
+    return float(thresholds[best[np.argmin(np.abs(thresholds[best] - 0.5))]])
+
+
 def sensitivity(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> float:
     """Recall of the positive class: tp / (tp + fn)."""
     labels, _ = _labels_scores(y_true, y_score)

@@ -101,12 +101,29 @@ def _predict(eval_fn, state: TrainState, experiment: Experiment, source, batch_s
     return np.concatenate(labels), y_scores, np.concatenate(weights), loss_sums, weight_sum
 
 
+def threshold_rule(name: str) -> metrics_lib.MetricFn:
+    """`config.eval.tune_threshold` ("mcc", "balanced") as its threshold function."""
+    if name not in metrics_lib.THRESHOLD_RULES:
+        known = ", ".join(repr(rule) for rule in metrics_lib.THRESHOLD_RULES)
+        raise PgxError(f"config.eval.tune_threshold={name!r}: expected '' (off) or one of {known}")
+    return metrics_lib.THRESHOLD_RULES[name]
+
+
 def tuned_thresholds(
-    eval_fn, state: TrainState, experiment: Experiment, source, batch_size: int, mesh, stacked
+    eval_fn,
+    state: TrainState,
+    experiment: Experiment,
+    source,
+    batch_size: int,
+    mesh,
+    stacked,
+    rule: str = "mcc",
 ) -> list[float]:
-    """Per member, the binary decision threshold with the best MCC on `source` (validation)."""
+    """Per member, the binary decision threshold that `rule` picks on `source` (validation):
+    the best MCC, or equal sensitivity and specificity."""
+    choose = threshold_rule(rule)
     y_true, y_scores, *_ = _predict(eval_fn, state, experiment, source, batch_size, mesh, stacked)
-    return [metrics_lib.threshold_for_mcc(y_true, y_score) for y_score in y_scores]
+    return [choose(y_true, y_score) for y_score in y_scores]
 
 
 def evaluate(
@@ -348,6 +365,8 @@ def _fit(
         def stack(state):
             return state
 
+    if config.eval.get("tune_threshold"):
+        threshold_rule(config.eval.tune_threshold)  # a bad name fails before training
     class_weight = None
     if tcfg.get("class_weight"):
         class_weight = losses.class_weights(
@@ -522,7 +541,14 @@ def _fit(
             and validation is not None
         ):
             thresholds = tuned_thresholds(
-                eval_fn, state, experiment, validation, batch_size, mesh, stacked
+                eval_fn,
+                state,
+                experiment,
+                validation,
+                batch_size,
+                mesh,
+                stacked,
+                config.eval.tune_threshold,
             )
         evaluated = evaluate(
             eval_fn,
