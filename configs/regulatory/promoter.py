@@ -20,7 +20,9 @@ stays 0 (docs/results.md).
 Where CNNProm published a sensitivity and specificity for the set, the run also reports the
 points of its ROC curve at them (`sensitivity_at_specificity_<CNNProm's Sp>`,
 `specificity_at_sensitivity_<CNNProm's Sn>`): whether the ranking reaches the published
-operating point, whatever threshold is chosen.
+operating point, whatever threshold is chosen. The run also calls at a threshold picked on
+each fold's validation part (`test/tuned_*`): its best MCC by default, or equal sensitivity
+and specificity with `--config.eval.tune_threshold=balanced`.
 """
 
 import ml_collections
