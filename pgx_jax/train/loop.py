@@ -365,8 +365,9 @@ def _fit(
         def stack(state):
             return state
 
-    if config.eval.get("tune_threshold"):
-        threshold_rule(config.eval.tune_threshold)  # a bad name fails before training
+    rule = config.get("eval", ml_collections.ConfigDict()).get("tune_threshold", "")
+    if rule:
+        threshold_rule(rule)  # a bad name fails before training
     class_weight = None
     if tcfg.get("class_weight"):
         class_weight = losses.class_weights(
@@ -535,11 +536,7 @@ def _fit(
     if test is not None:
         predictions = [os.path.join(member.workdir, PREDICTIONS_FILE) for member in members]
         thresholds = None
-        if (
-            config.eval.get("tune_threshold")
-            and experiment.task == "binary"
-            and validation is not None
-        ):
+        if rule and experiment.task == "binary" and validation is not None:
             thresholds = tuned_thresholds(
                 eval_fn,
                 state,
@@ -548,7 +545,7 @@ def _fit(
                 batch_size,
                 mesh,
                 stacked,
-                config.eval.tune_threshold,
+                rule,
             )
         evaluated = evaluate(
             eval_fn,
