@@ -213,9 +213,9 @@ def test_class_weight_trains_like_repeating_the_examples_of_the_class():
     assert max(jax.tree.leaves(gap)) > 1e-4
 
 
-def test_fit_tunes_the_threshold_by_the_named_rule(tmp_path):
-    """`eval.tune_threshold="balanced"` adds calls at a validation-picked threshold; an
-    unknown rule is an error before any training step."""
+def _random_label_experiment(sizes: dict[str, int]) -> Experiment:
+    """A binary experiment over random one-hot sequences with alternating labels (nothing to
+    learn), one split of each size, drawn in order from seed 0."""
     rng = np.random.default_rng(0)
 
     def split(n):
@@ -226,13 +226,19 @@ def test_fit_tunes_the_threshold_by_the_named_rule(tmp_path):
         x = records["x"]
         return {"inputs": {"x": x, "mask": np.ones(x.shape[:2], bool)}, "label": records["label"]}
 
-    experiment = Experiment(
+    return Experiment(
         model=tiny_deepbind(),
         task="binary",
-        splits={"train": split(64), "validation": split(32), "test": split(32)},
+        splits={name: split(n) for name, n in sizes.items()},
         encode=encode,
         metrics=("sensitivity", "specificity"),
     )
+
+
+def test_fit_tunes_the_threshold_by_the_named_rule(tmp_path):
+    """`eval.tune_threshold="balanced"` adds calls at a validation-picked threshold; an
+    unknown rule is an error before any training step."""
+    experiment = _random_label_experiment({"train": 64, "validation": 32, "test": 32})
     for rule in ("balanced", "bogus"):
         config = ml_collections.ConfigDict(
             {
@@ -259,17 +265,7 @@ def test_fit_tunes_the_threshold_by_the_named_rule(tmp_path):
 def test_fit_weights_each_class_as_the_config_says(tmp_path):
     """With weight 0 on class 0 only the positives teach the model, so it calls every test
     record positive; unweighted, on labels independent of the sequences, it does not."""
-    rng = np.random.default_rng(0)
-
-    def split(n):
-        x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, 20))]
-        return InMemorySource({"x": x, "label": (np.arange(n) % 2).astype(np.float32)})
-
-    def encode(records):
-        x = records["x"]
-        return {"inputs": {"x": x, "mask": np.ones(x.shape[:2], bool)}, "label": records["label"]}
-
-    splits = {"train": split(64), "test": split(32)}
+    experiment = _random_label_experiment({"train": 64, "test": 32})
     results = {}
     for spec in ("0,1", ""):
         config = ml_collections.ConfigDict(
@@ -280,13 +276,6 @@ def test_fit_weights_each_class_as_the_config_says(tmp_path):
                 "train": {"num_steps": 40, "log_every_steps": 40, "class_weight": spec},
                 "eval": {},
             }
-        )
-        experiment = Experiment(
-            model=tiny_deepbind(),
-            task="binary",
-            splits=splits,
-            encode=encode,
-            metrics=("sensitivity", "specificity"),
         )
         results[spec] = fit(config, experiment, str(tmp_path / (spec or "none")))
     assert results["0,1"]["test/sensitivity"] == 1.0
