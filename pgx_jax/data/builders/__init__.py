@@ -1,6 +1,10 @@
 """TFDS builders, one per data-set family, prepared to array_record and read with grain."""
 
+from collections.abc import Iterator
+from typing import ClassVar
+
 import jax
+import numpy as np
 import tensorflow_datasets as tfds
 from jax.experimental import multihost_utils
 
@@ -41,3 +45,41 @@ def prepare_splits(
             )
     sources = {split: builder.as_data_source(split=split) for split in splits}
     return {split: materialize(s) if in_memory else s for split, s in sources.items()}
+
+
+class SequenceRecords(tfds.core.GeneratorBasedBuilder):
+    """A builder whose examples are records {id, sequence, label} (plus `EXTRA_FEATURES`);
+    a subclass says which records each split holds (`split_records`).
+
+    Examples are keyed by record id where `KEY_BY_ID` (ids unique within each split), else by
+    position. TFDS orders the prepared files by key, so a builder keeps its choice: another
+    would reorder its splits and so change every seeded run on them.
+    """
+
+    VERSION = tfds.core.Version("1.0.0")
+    EXTRA_FEATURES: ClassVar[dict] = {}
+    KEY_BY_ID: ClassVar[bool] = False
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        features = {
+            "id": tfds.features.Text(),
+            "sequence": tfds.features.Text(),
+            "label": tfds.features.Scalar(np.int64),
+            **self.EXTRA_FEATURES,
+        }
+        return tfds.core.DatasetInfo(
+            builder=self,
+            description=type(self).__doc__,
+            features=tfds.features.FeaturesDict(features),
+        )
+
+    def split_records(self) -> dict[str, list[dict]]:
+        """The records of each split, by split name."""
+        raise NotImplementedError
+
+    def _split_generators(self, dl_manager):
+        return {name: self._generate_examples(rows) for name, rows in self.split_records().items()}
+
+    def _generate_examples(self, records: list[dict]) -> Iterator[tuple]:
+        for index, record in enumerate(records):
+            yield (record["id"] if self.KEY_BY_ID else index), record

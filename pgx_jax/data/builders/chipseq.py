@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from pgx_jax.configs import data_directory, tfds_directory
-from pgx_jax.data.builders import prepare_splits
+from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.builders._files import cache_name, find_experiment
 from pgx_jax.data.readers import open_text
 from pgx_jax.data.shuffle import dinucleotide_shuffles
@@ -80,25 +80,12 @@ class ChipSeqConfig(tfds.core.BuilderConfig):
     seed: int = 0
 
 
-class DeepbindChipseq(tfds.core.GeneratorBasedBuilder):
+class DeepbindChipseq(SequenceRecords):
     """One ENCODE ChIP-seq experiment: peaks (1) against shuffled or background sequence (0)."""
 
-    VERSION = tfds.core.Version("1.0.0")
+    KEY_BY_ID = True
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "id": tfds.features.Text(),
-                    "sequence": tfds.features.Text(),
-                    "label": tfds.features.Scalar(np.int64),
-                }
-            ),
-        )
-
-    def _split_generators(self, dl_manager):
+    def split_records(self) -> dict[str, list[dict]]:
         cfg = self.builder_config
         base = os.path.join(cfg.directory, cfg.experiment)
         train = read_seq_file(base + TRAIN_SUFFIX)
@@ -113,11 +100,7 @@ class DeepbindChipseq(tfds.core.GeneratorBasedBuilder):
                 for offset, (name, rows) in enumerate(parts.items())
             }
         parts["test"] = read_seq_file(base + TEST_SUFFIX)
-        return {name: self._generate_examples(parts[name]) for name in SPLITS}
-
-    def _generate_examples(self, records):
-        for record in records:
-            yield record["id"], record
+        return {name: parts[name] for name in SPLITS}
 
 
 def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:

@@ -10,13 +10,14 @@ chain, since 75 of the 186 test chains occur verbatim in PDB1075 (leakage; see d
 import dataclasses
 import os
 import warnings
+from typing import ClassVar
 
 import ml_collections
 import numpy as np
 import tensorflow_datasets as tfds
 
 from pgx_jax.configs import data_directory, tfds_directory
-from pgx_jax.data.builders import prepare_splits
+from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.builders._files import cache_name
 from pgx_jax.data.readers import read_fasta
 from pgx_jax.data.sources import InMemorySource, text_values
@@ -55,34 +56,17 @@ class DbpConfig(tfds.core.BuilderConfig):
     directory: str = ""
 
 
-class DbpPdb(tfds.core.GeneratorBasedBuilder):
+class DbpPdb(SequenceRecords):
     """PDB1075 (train) and PDB186 (test) protein chains, DNA-binding (1) or not (0)."""
 
-    VERSION = tfds.core.Version("1.0.0")
+    EXTRA_FEATURES: ClassVar[dict] = {"nucleotide": tfds.features.Scalar(np.int64)}
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "id": tfds.features.Text(),
-                    "sequence": tfds.features.Text(),
-                    "label": tfds.features.Scalar(np.int64),
-                    "nucleotide": tfds.features.Scalar(np.int64),
-                }
-            ),
-        )
-
-    def _split_generators(self, dl_manager):
+    def split_records(self) -> dict[str, list[dict]]:
         directory = self.builder_config.directory
         return {
-            split: self._generate_examples(read_labelled_fasta(os.path.join(directory, name)))
+            split: read_labelled_fasta(os.path.join(directory, name))
             for split, name in FILES.items()
         }
-
-    def _generate_examples(self, records):
-        yield from enumerate(records)
 
 
 def _kmers(sequence: str, k: int = 5) -> set[str]:

@@ -9,11 +9,9 @@ Layer 1 (enhancer or not) and layer 2 (strong or weak) are views the experiment 
 import os
 
 import ml_collections
-import numpy as np
-import tensorflow_datasets as tfds
 
 from pgx_jax.configs import data_directory, tfds_directory
-from pgx_jax.data.builders import prepare_splits
+from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.readers import read_fasta
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import RecordSource
@@ -39,35 +37,15 @@ def read_split(directory: str, split: str) -> list[dict]:
     return records
 
 
-class IEnhancer2L(tfds.core.GeneratorBasedBuilder):
+class IEnhancer2L(SequenceRecords):
     """iEnhancer-2L training and independent test sets, one record per sequence."""
-
-    VERSION = tfds.core.Version("1.0.0")
 
     def __init__(self, *, directory: str, **kwargs):
         self.directory = directory
         super().__init__(**kwargs)
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "id": tfds.features.Text(),
-                    "sequence": tfds.features.Text(),
-                    "label": tfds.features.Scalar(np.int64),
-                }
-            ),
-        )
-
-    def _split_generators(self, dl_manager):
-        return {
-            split: self._generate_examples(read_split(self.directory, split)) for split in SPLITS
-        }
-
-    def _generate_examples(self, records):
-        yield from enumerate(records)
+    def split_records(self) -> dict[str, list[dict]]:
+        return {split: read_split(self.directory, split) for split in SPLITS}
 
 
 def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from pgx_jax.configs import data_directory, tfds_directory
-from pgx_jax.data.builders import prepare_splits
+from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.readers import open_text, read_fasta
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import RecordSource
@@ -96,38 +96,20 @@ class PromoterConfig(tfds.core.BuilderConfig):
     kind: str = "prom"
 
 
-class Promoters(tfds.core.GeneratorBasedBuilder):
+class Promoters(SequenceRecords):
     """Promoter (1) and non-promoter (0) sequences of one organism and promoter kind."""
-
-    VERSION = tfds.core.Version("1.0.0")
 
     def __init__(self, *, directory: str, **kwargs):
         self.directory = directory
         super().__init__(**kwargs)
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "id": tfds.features.Text(),
-                    "sequence": tfds.features.Text(),
-                    "label": tfds.features.Scalar(np.int64),
-                }
-            ),
-        )
-
-    def _split_generators(self, dl_manager):
+    def split_records(self) -> dict[str, list[dict]]:
         cfg = self.builder_config
         if cfg.organism == "human_deepromoter":
             records = read_human_tata(self.directory)
         else:
             records = read_cnnprom(self.directory, cfg.organism, cfg.kind)
-        return {SPLIT: self._generate_examples(records)}
-
-    def _generate_examples(self, records):
-        yield from enumerate(records)
+        return {SPLIT: records}
 
 
 def load(cfg: ml_collections.ConfigDict) -> RecordSource:

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from pgx_jax.configs import data_directory, tfds_directory
-from pgx_jax.data.builders import prepare_splits
+from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.builders._files import cache_name, find_experiment
 from pgx_jax.data.readers import read_fasta
 from pgx_jax.data.splits import holdout
@@ -49,25 +49,12 @@ class Rbp24Config(tfds.core.BuilderConfig):
     seed: int = 0
 
 
-class Rbp24Graphprot(tfds.core.GeneratorBasedBuilder):
+class Rbp24Graphprot(SequenceRecords):
     """One RBP-24 experiment: CLIP sites (1) against GraphProt's negatives (0)."""
 
-    VERSION = tfds.core.Version("1.0.0")
+    KEY_BY_ID = True
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "id": tfds.features.Text(),
-                    "sequence": tfds.features.Text(),
-                    "label": tfds.features.Scalar(np.int64),
-                }
-            ),
-        )
-
-    def _split_generators(self, dl_manager):
+    def split_records(self) -> dict[str, list[dict]]:
         cfg = self.builder_config
         base = os.path.join(cfg.directory, cfg.experiment)
         train = read_experiment(base, "train")
@@ -78,11 +65,7 @@ class Rbp24Graphprot(tfds.core.GeneratorBasedBuilder):
             "validation": [train[i] for i in held],
             "test": read_experiment(base, "ls"),
         }
-        return {name: self._generate_examples(parts[name]) for name in SPLITS}
-
-    def _generate_examples(self, records):
-        for record in records:
-            yield record["id"], record
+        return {name: parts[name] for name in SPLITS}
 
 
 def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:

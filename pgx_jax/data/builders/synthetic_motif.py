@@ -3,11 +3,10 @@
 import dataclasses
 
 import ml_collections
-import numpy as np
 import tensorflow_datasets as tfds
 
 from pgx_jax.configs import tfds_directory
-from pgx_jax.data.builders import prepare_splits
+from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.synthetic import SPLITS, planted_motif_examples, split_examples
 from pgx_jax.experiment import RecordSource
 
@@ -21,35 +20,18 @@ class SyntheticMotifConfig(tfds.core.BuilderConfig):
     seed: int = 0
 
 
-class SyntheticMotif(tfds.core.GeneratorBasedBuilder):
+class SyntheticMotif(SequenceRecords):
     """Positives carry a sampled JASPAR motif instance; negatives are background alone."""
 
-    VERSION = tfds.core.Version("1.0.0")
+    KEY_BY_ID = True
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "id": tfds.features.Text(),
-                    "sequence": tfds.features.Text(),
-                    "label": tfds.features.Scalar(np.int64),
-                }
-            ),
-        )
-
-    def _split_generators(self, dl_manager):
+    def split_records(self) -> dict[str, list[dict]]:
         cfg = self.builder_config
         records = planted_motif_examples(
             cfg.motif_id, cfg.num_examples, cfg.length, cfg.seed, instances=cfg.instances
         )
         parts = split_examples(records, seed=cfg.seed)
-        return {name: self._generate_examples(parts[name]) for name in SPLITS}
-
-    def _generate_examples(self, records):
-        for record in records:
-            yield record["id"], record
+        return {name: parts[name] for name in SPLITS}
 
 
 def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:
