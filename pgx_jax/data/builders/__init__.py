@@ -52,8 +52,8 @@ class SequenceRecords(tfds.core.GeneratorBasedBuilder):
     a subclass says which records each split holds (`split_records`).
 
     Examples are keyed by record id where `KEY_BY_ID` (ids unique within each split), else by
-    position. TFDS orders the prepared files by key, so a builder keeps its choice: another
-    would reorder its splits and so change every seeded run on them.
+    position. TFDS orders the prepared files by a hash of the key, so a builder keeps its choice:
+    another would reorder its splits and so change every seeded run on them.
     """
 
     VERSION = tfds.core.Version("1.0.0")
