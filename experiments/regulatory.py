@@ -28,7 +28,7 @@ from pgx_jax.data import alphabets
 from pgx_jax.data.augment import with_shifted_copies
 from pgx_jax.data.builders import ienhancer, promoters
 from pgx_jax.data.jaspar import jaspar_pfm
-from pgx_jax.data.sources import InMemorySource, take, text_values
+from pgx_jax.data.sources import InMemorySource, materialize, take, text_values
 from pgx_jax.data.splits import holdout, kfold, subset
 from pgx_jax.data.synthetic import sample_motif_instances
 from pgx_jax.errors import PgxError
@@ -158,6 +158,34 @@ def _with_negatives(positives: InMemorySource, data, seed: int) -> InMemorySourc
     )
 
 
+def _other_sets(data: ml_collections.ConfigDict, length: int) -> list[InMemorySource]:
+    """Every record of each CNNProm set named in `data.also_train_on` (`organism[/kind]`)."""
+    others = []
+    for name in data.get("also_train_on", ()):
+        organism, _, kind = name.partition("/")
+        kind = kind or "prom"
+        if organism == "human_deepromoter" or (organism, kind) == (data.organism, data.kind):
+            raise PgxError(
+                f"config.data.also_train_on: {name!r} is not another CNNProm set "
+                f"(this run's set is {data.organism}/{data.kind})"
+            )
+        other_data = ml_collections.ConfigDict(data.to_dict())
+        other_data.update(organism=organism, kind=kind)
+        other = materialize(promoters.load(other_data))
+        if _longest(other) > length:
+            raise PgxError(
+                f"config.data.also_train_on: {name!r} holds sequences of {_longest(other)} "
+                f"bases, longer than the {length} of {data.organism}/{data.kind}"
+            )
+        others.append(other)
+    return others
+
+
+def _joined(sources: list[InMemorySource]) -> InMemorySource:
+    names = ("id", "sequence", "label")
+    return InMemorySource({n: np.concatenate([s.columns[n] for s in sources]) for n in names})
+
+
 def promoter_experiment_parts(data: ml_collections.ConfigDict, encode_for) -> tuple:
     """(splits, train_batches or None, sequence length) of a promoter set and fold."""
     source = promoters.load(data)
@@ -165,7 +193,16 @@ def promoter_experiment_parts(data: ml_collections.ConfigDict, encode_for) -> tu
     encode = encode_for(length)
     if data.organism != "human_deepromoter":
         splits = _fold_splits(source, data)
-        return _with_validation(splits, data.validation_fraction, data.fold_seed), None, length
+        splits = _with_validation(splits, data.validation_fraction, data.fold_seed)
+        others = _other_sets(data, length)
+        if others:
+            splits["train"] = _joined([splits["train"], *others])
+        return splits, None, length
+    if data.get("also_train_on"):
+        raise PgxError(
+            "config.data.also_train_on: human_deepromoter rebuilds its training negatives at "
+            "every step; other sets cannot join it"
+        )
     train_idx, held_idx = kfold(len(source), data.num_folds, data.fold, data.fold_seed)
     train, held = subset(source, train_idx), subset(source, held_idx)
     splits = {

@@ -1,5 +1,6 @@
 """Training-set augmentations: shifted copies (known answer, errors, and the regulatory
-experiment adding them to the training split alone)."""
+experiment adding them to the training split alone), and other organisms' promoters joining
+the training split."""
 
 import gzip
 
@@ -61,12 +62,16 @@ def test_shifted_copies_errors_name_the_field_and_record(max_shift, message):
         with_shifted_copies(_source("ACGTA", "ACG"), max_shift, alphabets.DNA)
 
 
-def _promoter_config(tmp_path, **fields):
-    rng = np.random.default_rng(0)
-    for name, count in (("Toy_prom.fa.gz", 20), ("Toy_non_prom.fa.gz", 30)):
+def _write_organism(tmp_path, organism: str, length: int = 40) -> None:
+    rng = np.random.default_rng(len(organism))
+    for name, count in ((f"{organism}_prom.fa.gz", 20), (f"{organism}_non_prom.fa.gz", 30)):
         with gzip.open(tmp_path / name, "wt") as f:
             for i in range(count):
-                f.write(f">{name}{i}\n{''.join(rng.choice(list('ACGT'), 40))}\n")
+                f.write(f">{name}{i}\n{''.join(rng.choice(list('ACGT'), length))}\n")
+
+
+def _promoter_config(tmp_path, **fields):
+    _write_organism(tmp_path, "Toy")
     config = promoter.get_config("organism=Toy")
     config.data.dir = str(tmp_path)
     config.data.tfds_dir = str(tmp_path / "tfds")
@@ -93,3 +98,36 @@ def test_shifts_with_examples_built_while_training_are_an_error(tmp_path):
     config.data.organism = "human_deepromoter"
     with pytest.raises(PgxError, match="max_shift: shifted copies need a fixed training split"):
         regulatory.build(config)
+
+
+def test_other_organisms_join_the_training_split_alone(tmp_path):
+    _write_organism(tmp_path, "Other")
+    plain = regulatory.build(_promoter_config(tmp_path)).splits
+    joined = regulatory.build(
+        _promoter_config(tmp_path, also_train_on=("Other",), max_shift=1)
+    ).splits
+    for name in ("validation", "test"):
+        assert _text(joined[name].columns["id"]) == _text(plain[name].columns["id"])
+    own = _text(plain["train"].columns["id"])
+    other = [f"Other_prom.fa.gz:{i}" for i in range(1, 21)]
+    other += [f"Other_non_prom.fa.gz:{i}" for i in range(1, 31)]
+    ids = _text(joined["train"].columns["id"])
+    assert ids[: len(own)] == own
+    assert sorted(ids[len(own) : len(own) + 50]) == sorted(other)
+    assert len(ids) == 3 * (len(own) + 50)
+    labels = joined["train"].columns["label"]
+    other_labels = {i: label for i, label in zip(ids, labels, strict=True) if "Other" in i}
+    assert all(label == i.startswith("Other_prom") for i, label in other_labels.items())
+
+
+@pytest.mark.parametrize(
+    ("also", "length", "message"),
+    [
+        (("Toy",), 40, r"'Toy' is not another CNNProm set \(this run's set is Toy/prom\)"),
+        (("Long",), 41, r"'Long' holds sequences of 41 bases, longer than the 40 of Toy/prom"),
+    ],
+)
+def test_other_organisms_that_cannot_join_are_named(tmp_path, also, length, message):
+    _write_organism(tmp_path, "Long", length)
+    with pytest.raises(PgxError, match=message):
+        regulatory.build(_promoter_config(tmp_path, also_train_on=also))

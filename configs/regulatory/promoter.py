@@ -17,7 +17,9 @@ beats CNNProm's Sn, Sp and MCC; on B. subtilis 5-mers did not help.
 and dropout) and averages their probabilities. `shift=S` adds copies of every training
 sequence shifted by 1..S positions either way (`data.max_shift`): on the 81-bp bacterial sets
 `shift=2` raised MCC and AUROC in 5-fold CV, on Arabidopsis non-TATA it did not, so the default
-stays 0 (docs/results.md).
+stays 0 (docs/results.md). `also=Ecoli` (several joined by `+`, a kind as `Arabidopsis/tata`)
+adds every record of those CNNProm sets to each fold's training split (`data.also_train_on`);
+validation and test stay the run's own organism.
 
 Where CNNProm published a sensitivity and specificity for the set, the run also reports the
 points of its ROC curve at them (`sensitivity_at_specificity_<CNNProm's Sp>`,
@@ -53,6 +55,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         kmer=4,
         members=1,
         shift=0,
+        also="",
     )
     config = regulatory_config(learning_rate=1e-3, num_epochs=arg.epochs, batch_size=64)
     config.data.name = "promoters"
@@ -63,6 +66,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.data.parts = 20
     config.data.keep_parts = 12
     config.data.max_shift = arg.shift
+    config.data.also_train_on = tuple(filter(None, arg.also.split("+")))
     cross_validation(config, arg.folds)
     if (arg.organism, arg.kind) in CNNPROM_OPERATING_POINTS:
         sn, sp = CNNPROM_OPERATING_POINTS[arg.organism, arg.kind]
