@@ -19,7 +19,9 @@ sequence shifted by 1..S positions either way (`data.max_shift`): on the 81-bp b
 `shift=2` raised MCC and AUROC in 5-fold CV, on Arabidopsis non-TATA it did not, so the default
 stays 0 (docs/results.md). `also=Ecoli` (several joined by `+`, a kind as `Arabidopsis/tata`)
 adds every record of those CNNProm sets to each fold's training split (`data.also_train_on`);
-validation and test stay the run's own organism.
+validation and test stay the run's own organism. On B. subtilis that did worse than
+starting from a trained E. coli network (`--config.train.init_from=RUN`) and fine-tuning,
+which with `members=5,shift=2` reaches CNNProm's figures at 0.5 (docs/results.md).
 
 Where CNNProm published a sensitivity and specificity for the set, the run also reports the
 points of its ROC curve at them (`sensitivity_at_specificity_<CNNProm's Sp>`,
