@@ -9,7 +9,7 @@ import os
 import ml_collections
 import numpy as np
 
-from pgx_jax.data import alphabets
+from pgx_jax.data import alphabets, homology
 from pgx_jax.data.builders import dbp
 from pgx_jax.data.sources import text_values
 from pgx_jax.errors import PgxError
@@ -19,6 +19,7 @@ from pgx_jax.models import create_model
 from pgx_jax.train.loop import PREDICTIONS_FILE
 
 SEEN_METRICS = ("accuracy", "mcc", "auroc")
+TRANSFER_METRICS = ("accuracy", "mcc", "auroc", "sensitivity", "specificity")
 
 LOADERS = {"dbp": dbp.load}
 
@@ -37,29 +38,46 @@ def encode_proteins(records: dict, *, length: int) -> dict:
     }
 
 
-def seen_chain_report(state, experiment: Experiment, workdir: str) -> dict:
-    """Test metrics apart for the chains whose exact sequence is also a training (or
-    validation) chain and for the rest: on a leaky benchmark the first measure memory, the
-    second generalisation. Reads the run's saved test predictions. A metric undefined on a
-    part (AUROC where its chains share one label) is left out."""
+def leakage_report(
+    state, experiment: Experiment, workdir: str, *, homology_threshold: float = 0.3
+) -> dict:
+    """Test metrics apart for the chains a model could answer from its training set (training
+    and validation chains) and for the rest, read from the run's saved test predictions.
+
+    `seen` / `unseen`: a chain's exact sequence is / is not a training chain. `homologous` /
+    `novel`: its most similar training chain (`homology.nearest_references`) reaches /
+    misses `homology_threshold`. `transfer`: each homologous chain called with its nearest
+    training chain's label, the others with the model's probability (homology transfer with
+    the model as fallback, as Luo et al. 2024 recommend for DNA-binding proteins). A metric
+    undefined on a part (AUROC where its chains share one label) is left out.
+    """
     splits = experiment.splits
-    seen = {
-        s
-        for name in ("train", "validation")
-        if name in splits
-        for s in text_values(splits[name].columns["sequence"])
-    }
+    known = [splits[name].columns for name in ("train", "validation") if name in splits]
+    known_sequences = [s for columns in known for s in text_values(columns["sequence"])]
+    known_labels = np.concatenate([columns["label"] for columns in known]).astype(np.float32)
     test = splits["test"].columns
     path = os.path.join(workdir, PREDICTIONS_FILE)
     with np.load(path) as saved:
-        labels, scores = saved["labels"], saved["predictions"]
+        labels = saved["labels"]
+        scores = saved["predictions"].reshape(labels.shape)  # an ensemble saves [N, 1]
         if text_values(saved["ids"]) != text_values(test["id"]):
             raise PgxError(f"{path}: rows differ from the test split")
-    in_training = np.array([s in seen for s in text_values(test["sequence"])])
-    report = {"test/seen_chains": int(in_training.sum())}
-    for part, keep in (("seen", in_training), ("unseen", ~in_training)):
+    sequences = text_values(test["sequence"])
+    seen = np.isin(sequences, known_sequences)
+    similarity, nearest = homology.nearest_references(sequences, known_sequences)
+    homologous = similarity >= homology_threshold
+    report = {"test/seen_chains": int(seen.sum()), "test/homologous_chains": int(homologous.sum())}
+    transferred = np.where(homologous, known_labels[nearest], scores)
+    parts = (
+        ("seen", seen, scores, SEEN_METRICS),
+        ("unseen", ~seen, scores, SEEN_METRICS),
+        ("homologous", homologous, scores, SEEN_METRICS),
+        ("novel", ~homologous, scores, SEEN_METRICS),
+        ("transfer", np.ones_like(seen), transferred, TRANSFER_METRICS),
+    )
+    for part, keep, predictions, names in parts:
         if keep.any():
-            metrics = compute_metrics(SEEN_METRICS, labels[keep], scores[keep])
+            metrics = compute_metrics(names, labels[keep], predictions[keep])
             report.update(
                 {f"test/{part}_{name}": v for name, v in metrics.items() if np.isfinite(v)}
             )
@@ -79,5 +97,7 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         splits=LOADERS[data.name](data),
         encode=functools.partial(encode_proteins, length=data.length),
         metrics=tuple(config.eval.metrics),
-        after_fit=seen_chain_report,
+        after_fit=functools.partial(
+            leakage_report, homology_threshold=config.eval.homology_threshold
+        ),
     )

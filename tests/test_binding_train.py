@@ -57,8 +57,9 @@ def test_few_steps_run_end_to_end(tmp_path, config, folder):
 
 @pytest.mark.slow
 def test_dbp_reports_test_chains_seen_in_training_apart(tmp_path):
-    """75 of PDB186's chains occur verbatim in PDB1075 (docs/results.md); the seen and unseen
-    accuracies, weighted by their counts, give the overall test accuracy."""
+    """75 of PDB186's chains occur verbatim in PDB1075 and 90 have a homolog there
+    (docs/results.md); the accuracies of each pair of parts, weighted by their counts, give the
+    overall test accuracy, and homology transfer calls the homologous chains right."""
     _needs(dbp_data.FOLDER)
     results = {}
     for arg in ("", ":exclude=1.0"):
@@ -71,3 +72,12 @@ def test_dbp_reports_test_chains_seen_in_training_apart(tmp_path):
     assert "test/seen_accuracy" not in clean
     weighted = (75 * leaky["test/seen_accuracy"] + 111 * leaky["test/unseen_accuracy"]) / 186
     assert math.isclose(weighted, leaky["test/accuracy"], rel_tol=1e-9)
+    assert leaky["test/homologous_chains"] == 90
+    assert clean["test/homologous_chains"] < 90
+    for run in (leaky, clean):
+        part = run["test/homologous_chains"]
+        weighted = (
+            part * run["test/homologous_accuracy"] + (186 - part) * run["test/novel_accuracy"]
+        ) / 186
+        assert math.isclose(weighted, run["test/accuracy"], rel_tol=1e-9)
+    assert leaky["test/transfer_sensitivity"] > 0.9

@@ -43,6 +43,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     data.validation_fraction = 0.1
     data.seed = 0
 
+    config.eval.homology_threshold = 0.3  # experiments/dbp.py::leakage_report
+
     config.model = ml_collections.ConfigDict()
     config.model.name = "deepdbp"
     config.model.vocab_size = vocab_size(PROTEIN)
