@@ -31,8 +31,9 @@ def nearest_references(
     Similarity is the local alignment score over the geometric mean of the two sequences'
     scores against themselves: 1 for identical sequences, about 0.1 for unrelated proteins.
     A query found verbatim among the references gets 1 and the first such reference; the
-    others are aligned only against the `candidates` references sharing the most `k`-mers
-    with them for their sizes (cosine of the k-mer sets; BLAST's seeding idea), which keeps a few hundred queries to seconds.
+    others are aligned only against the `candidates` references whose `k`-mer sets are
+    closest to theirs (cosine; BLAST's seeding idea), which keeps a few hundred queries to
+    seconds.
     """
     aligner = _aligner()
     self_scores = np.array([aligner.score(r, r) for r in references])
