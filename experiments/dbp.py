@@ -48,8 +48,10 @@ def leakage_report(
     `novel`: its most similar training chain (`homology.nearest_references`) reaches /
     misses `homology_threshold`. `transfer`: each homologous chain called with its nearest
     training chain's label, the others with the model's probability (homology transfer with
-    the model as fallback, as Luo et al. 2024 recommend for DNA-binding proteins). A metric
-    undefined on a part (AUROC where its chains share one label) is left out.
+    the model as fallback, as Luo et al. 2024 recommend for DNA-binding proteins).
+    `homology_only`: the same without a model, novel chains called negative: what the test
+    set rewards without learning anything. A metric undefined on a part (AUROC where its
+    chains share one label) is left out.
     """
     splits = experiment.splits
     known = [splits[name].columns for name in ("train", "validation") if name in splits]
@@ -68,12 +70,14 @@ def leakage_report(
     homologous = similarity >= homology_threshold
     report = {"test/seen_chains": int(seen.sum()), "test/homologous_chains": int(homologous.sum())}
     transferred = np.where(homologous, known_labels[nearest], scores)
+    homology_only = np.where(homologous, known_labels[nearest], 0.0)
     parts = (
         ("seen", seen, scores, SEEN_METRICS),
         ("unseen", ~seen, scores, SEEN_METRICS),
         ("homologous", homologous, scores, SEEN_METRICS),
         ("novel", ~homologous, scores, SEEN_METRICS),
         ("transfer", np.ones_like(seen), transferred, TRANSFER_METRICS),
+        ("homology_only", np.ones_like(seen), homology_only, TRANSFER_METRICS),
     )
     for part, keep, predictions, names in parts:
         if keep.any():

@@ -81,3 +81,4 @@ def test_dbp_reports_test_chains_seen_in_training_apart(tmp_path):
         ) / 186
         assert math.isclose(weighted, run["test/accuracy"], rel_tol=1e-9)
     assert leaky["test/transfer_sensitivity"] > 0.9
+    assert round(186 * leaky["test/homology_only_accuracy"]) == 178  # no model involved
