@@ -8,7 +8,9 @@ chain (1.0: identical chains and exact fragments), since the benchmark leaks. `s
 the run over N seeds and reports the mean and standard deviation. `kmer=K` adds the chain's 1- to
 K-mer residue frequencies (amino-acid, dipeptide, ... composition) beside the pooled filters.
 `members=N` trains N such networks at once (one vmapped ensemble, differing by initialisation
-and dropout) and averages their probabilities.
+and dropout) and averages their probabilities. Every run also scores the test chains with a
+training homolog (local alignment similarity >= `eval.homology_threshold`) apart from the
+novel ones, and homology transfer with and without the network (docs/results.md).
 """
 
 import ml_collections
