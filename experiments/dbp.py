@@ -48,7 +48,7 @@ def leakage_report(
     `novel`: its most similar training chain (`homology.nearest_references`) reaches /
     misses `homology_threshold`. `transfer`: each homologous chain called with its nearest
     training chain's label, the others with the model's probability (homology transfer with
-    the model as fallback, as Luo et al. 2024 recommend for DNA-binding proteins).
+    the model as fallback; Luo et al. 2024 combine BLAST hits with DNA-binding predictors).
     `homology_only`: the same without a model, novel chains called negative: what the test
     set rewards without learning anything. A metric undefined on a part (AUROC where its
     chains share one label) is left out.

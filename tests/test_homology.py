@@ -45,3 +45,11 @@ def test_the_kmer_shortlist_finds_the_exhaustive_best_for_homologs():
     np.testing.assert_array_equal(shortlist[1][:3], exhaustive[1][:3])
     np.testing.assert_allclose(shortlist[0][:3], exhaustive[0][:3])
     assert np.all(shortlist[0] <= exhaustive[0] + 1e-12)
+
+
+def test_letters_outside_blosum62_and_lower_case_are_read_not_refused():
+    similarity, index = nearest_references(["mkvlaJUO", "XXXX"], ["MKVLAXXX", "XXXX"])
+    assert (similarity[0], index[0]) == (1.0, 0)
+    assert similarity[1] == 1.0  # identical, found before any alignment
+    similarity, _ = nearest_references(["XXXXX"], ["MKVLA"])
+    assert similarity[0] == 0.0

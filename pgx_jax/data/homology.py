@@ -19,6 +19,11 @@ def _aligner() -> Align.PairwiseAligner:
     )
 
 
+def _readable(sequence: str, alphabet: str) -> str:
+    """Upper case, with letters outside the substitution matrix (J, U, O) read as X."""
+    return "".join(c if c in alphabet else "X" for c in sequence.upper())
+
+
 def _kmers(sequence: str, k: int) -> set[str]:
     return {sequence[i : i + k] for i in range(len(sequence) - k + 1)}
 
@@ -29,13 +34,17 @@ def nearest_references(
     """(similarity, index) of each query's most similar reference.
 
     Similarity is the local alignment score over the geometric mean of the two sequences'
-    scores against themselves: 1 for identical sequences, about 0.1 for unrelated proteins.
+    scores against themselves: 1 for identical sequences, about 0.1 for unrelated proteins,
+    0 against a sequence that scores nothing against itself (all X).
     A query found verbatim among the references gets 1 and the first such reference; the
     others are aligned only against the `candidates` references whose `k`-mer sets are
     closest to theirs (cosine; BLAST's seeding idea), which keeps a few hundred queries to
     seconds.
     """
     aligner = _aligner()
+    alphabet = aligner.substitution_matrix.alphabet
+    queries = [_readable(q, alphabet) for q in queries]
+    references = [_readable(r, alphabet) for r in references]
     self_scores = np.array([aligner.score(r, r) for r in references])
     reference_kmers = [_kmers(r, k) for r in references]
     kmer_counts = np.array([len(kmers) for kmers in reference_kmers])
@@ -54,7 +63,8 @@ def nearest_references(
         picked = picked[:candidates]
         own = aligner.score(query, query)
         scores = np.array([aligner.score(query, references[i]) for i in picked])
-        scores = scores / np.sqrt(own * self_scores[picked])
+        scale = np.sqrt(own * self_scores[picked])
+        scores = np.divide(scores, scale, out=np.zeros_like(scores), where=scale > 0)
         best = int(np.argmax(scores))
         similarity[q], index[q] = scores[best], picked[best]
     return similarity, index
