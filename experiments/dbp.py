@@ -14,12 +14,15 @@ from pgx_jax.data.builders import dbp
 from pgx_jax.data.sources import text_values
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment
+from pgx_jax.interpret import plots
 from pgx_jax.metrics import compute_metrics
 from pgx_jax.models import create_model
 from pgx_jax.train.loop import PREDICTIONS_FILE
 
 SEEN_METRICS = ("accuracy", "mcc", "auroc")
 TRANSFER_METRICS = ("accuracy", "mcc", "auroc", "sensitivity", "specificity")
+
+HOMOLOGY_PICTURE = "homology.png"
 
 LOADERS = {"dbp": dbp.load}
 
@@ -51,7 +54,8 @@ def leakage_report(
     the model as fallback; Luo et al. 2024 combine BLAST hits with DNA-binding predictors).
     `homology_only`: the same without a model, novel chains called negative: what the test
     set rewards without learning anything. A metric undefined on a part (AUROC where its
-    chains share one label) is left out.
+    chains share one label) is left out. Draws each chain's probability against its
+    similarity into `HOMOLOGY_PICTURE` in the workdir.
     """
     splits = experiment.splits
     known = [splits[name].columns for name in ("train", "validation") if name in splits]
@@ -69,6 +73,9 @@ def leakage_report(
     similarity, nearest = homology.nearest_references(sequences, known_sequences)
     homologous = similarity >= homology_threshold
     report = {"test/seen_chains": int(seen.sum()), "test/homologous_chains": int(homologous.sum())}
+    plots.homology_scatter(
+        similarity, scores, labels, homology_threshold, os.path.join(workdir, HOMOLOGY_PICTURE)
+    )
     transferred = np.where(homologous, known_labels[nearest], scores)
     homology_only = np.where(homologous, known_labels[nearest], 0.0)
     parts = (

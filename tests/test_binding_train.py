@@ -82,3 +82,4 @@ def test_dbp_reports_test_chains_seen_in_training_apart(tmp_path):
         assert math.isclose(weighted, run["test/accuracy"], rel_tol=1e-9)
     assert leaky["test/transfer_sensitivity"] > 0.9
     assert round(186 * leaky["test/homology_only_accuracy"]) == 178  # no model involved
+    assert os.path.getsize(tmp_path / "run" / "homology.png") > 10_000

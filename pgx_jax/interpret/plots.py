@@ -172,6 +172,33 @@ def regression_scatter(
     return _save(fig, path)
 
 
+def homology_scatter(
+    similarity: np.ndarray, scores: np.ndarray, labels: np.ndarray, threshold: float, path: str
+) -> str:
+    """Each test item's predicted probability against its similarity to the nearest training
+    item, by class, with the homology threshold: what a model answers from memory (right of
+    the line) and what it must generalise to (left)."""
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    for value, name, colour in ((1, "positive", "tab:red"), (0, "negative", "tab:blue")):
+        keep = labels == value
+        ax.scatter(
+            similarity[keep],
+            scores[keep],
+            s=10,
+            alpha=0.6,
+            color=colour,
+            label=f"{name} ({int(keep.sum())})",
+        )
+    ax.axvline(threshold, color="grey", linestyle=":", linewidth=1)
+    ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("similarity to the nearest training item")
+    ax.set_ylabel("predicted probability")
+    homologous = int((similarity >= threshold).sum())
+    ax.set_title(f"test set: {homologous} of {len(labels)} at or above {threshold}")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
 def prediction_pictures(predictions_file: str, workdir: str) -> list[str]:
     """The pictures of saved test predictions (an npz from the loop) written into `workdir`."""
     with np.load(predictions_file) as saved:
