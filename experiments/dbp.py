@@ -42,7 +42,7 @@ def encode_proteins(records: dict, *, length: int) -> dict:
 
 
 def leakage_report(
-    state, experiment: Experiment, workdir: str, *, homology_threshold: float = 0.3
+    state, experiment: Experiment, workdir: str, *, homology_threshold: float
 ) -> dict:
     """Test metrics apart for the chains a model could answer from its training set (training
     and validation chains) and for the rest, read from the run's saved test predictions.
@@ -109,6 +109,9 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         encode=functools.partial(encode_proteins, length=data.length),
         metrics=tuple(config.eval.metrics),
         after_fit=functools.partial(
-            leakage_report, homology_threshold=config.eval.homology_threshold
+            leakage_report,
+            homology_threshold=config.eval.get(
+                "homology_threshold", homology.HOMOLOGY_THRESHOLD
+            ),  # runs made before the field existed
         ),
     )

@@ -8,8 +8,10 @@ from conftest import read_json, run_pgx
 from test_binding_data import _needs
 
 from configs.binding import dbp, deepbind, rbp
+from experiments import dbp as dbp_experiment
 from pgx_jax.data.builders import chipseq, rbp24
 from pgx_jax.data.builders import dbp as dbp_data
+from pgx_jax.data.homology import HOMOLOGY_THRESHOLD
 
 
 def test_rc_ablation_is_a_config_switch():
@@ -83,3 +85,13 @@ def test_dbp_reports_test_chains_seen_in_training_apart(tmp_path):
     assert leaky["test/transfer_sensitivity"] > 0.9
     assert round(186 * leaky["test/homology_only_accuracy"]) == 178  # no model involved
     assert os.path.getsize(tmp_path / "run" / "homology.png") > 10_000
+
+
+def test_dbp_runs_made_before_the_homology_threshold_existed_still_build():
+    """`pgx predict` and resumption rebuild an experiment from the run's config.json."""
+    _needs(dbp_data.FOLDER)
+    config = dbp.get_config()
+    with config.unlocked():
+        del config.eval["homology_threshold"]
+    experiment = dbp_experiment.build(config)
+    assert experiment.after_fit.keywords == {"homology_threshold": HOMOLOGY_THRESHOLD}

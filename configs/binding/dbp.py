@@ -18,6 +18,7 @@ import ml_collections
 from configs.base import base_config
 from pgx_jax.configs import identical_members, parse_arg
 from pgx_jax.data.alphabets import PROTEIN, vocab_size
+from pgx_jax.data.homology import HOMOLOGY_THRESHOLD
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
@@ -45,7 +46,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     data.validation_fraction = 0.1
     data.seed = 0
 
-    config.eval.homology_threshold = 0.3  # experiments/dbp.py::leakage_report
+    config.eval.homology_threshold = HOMOLOGY_THRESHOLD  # experiments/dbp.py::leakage_report
 
     config.model = ml_collections.ConfigDict()
     config.model.name = "deepdbp"

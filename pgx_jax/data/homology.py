@@ -8,6 +8,9 @@ import numpy as np
 from Bio import Align
 from Bio.Align import substitution_matrices
 
+HOMOLOGY_THRESHOLD = 0.3
+"""Similarity from which a test protein counts as a training protein's homolog (default)."""
+
 
 def _aligner() -> Align.PairwiseAligner:
     """Smith-Waterman with BLOSUM62 and gaps of -11 to open, -1 to extend (BLASTP's defaults)."""
