@@ -19,8 +19,8 @@ from pgx_jax.metrics import compute_metrics
 from pgx_jax.models import create_model
 from pgx_jax.train.loop import PREDICTIONS_FILE
 
-SEEN_METRICS = ("accuracy", "mcc", "auroc")
-TRANSFER_METRICS = ("accuracy", "mcc", "auroc", "sensitivity", "specificity")
+PART_METRICS = ("accuracy", "mcc", "auroc")  # on a part of the test set
+CALL_RULE_METRICS = ("accuracy", "mcc", "auroc", "sensitivity", "specificity")
 
 HOMOLOGY_PICTURE = "homology.png"
 
@@ -79,12 +79,12 @@ def leakage_report(
     transferred = np.where(homologous, known_labels[nearest], scores)
     homology_only = np.where(homologous, known_labels[nearest], 0.0)
     parts = (
-        ("seen", seen, scores, SEEN_METRICS),
-        ("unseen", ~seen, scores, SEEN_METRICS),
-        ("homologous", homologous, scores, SEEN_METRICS),
-        ("novel", ~homologous, scores, SEEN_METRICS),
-        ("transfer", np.ones_like(seen), transferred, TRANSFER_METRICS),
-        ("homology_only", np.ones_like(seen), homology_only, TRANSFER_METRICS),
+        ("seen", seen, scores, PART_METRICS),
+        ("unseen", ~seen, scores, PART_METRICS),
+        ("homologous", homologous, scores, PART_METRICS),
+        ("novel", ~homologous, scores, PART_METRICS),
+        ("transfer", np.ones_like(seen), transferred, CALL_RULE_METRICS),
+        ("homology_only", np.ones_like(seen), homology_only, CALL_RULE_METRICS),
     )
     for part, keep, predictions, names in parts:
         if keep.any():

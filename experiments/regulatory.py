@@ -172,10 +172,11 @@ def _other_sets(data: ml_collections.ConfigDict, length: int) -> list[InMemorySo
         other_data = ml_collections.ConfigDict(data.to_dict())
         other_data.update(organism=organism, kind=kind)
         other = materialize(promoters.load(other_data))
-        if _longest(other) > length:
+        longest = _longest(other)
+        if longest > length:
             raise PgxError(
-                f"config.data.also_train_on: {name!r} holds sequences of {_longest(other)} "
-                f"bases, longer than the {length} of {data.organism}/{data.kind}"
+                f"config.data.also_train_on: {name!r} holds sequences of {longest} bases, "
+                f"longer than the {length} of {data.organism}/{data.kind}"
             )
         others.append(other)
     return others
