@@ -10,7 +10,7 @@ from conftest import SHARED_DATA
 
 from experiments.binding import StrandAverage
 from experiments.rbp import encode_rna
-from pgx_jax.data import alphabets
+from pgx_jax.data import alphabets, homology
 from pgx_jax.data.augment import with_reverse_complements
 from pgx_jax.data.builders import chipseq, dbp, rbp24
 from pgx_jax.data.builders._files import find_experiment
@@ -147,6 +147,15 @@ def test_dbp_leakage_filter_drops_test_chains_from_training():
     test = set(_text(splits["test"].columns["sequence"]))
     train = _text(np.concatenate([splits[s].columns["sequence"] for s in ("train", "validation")]))
     assert len(train) == 1068 - 77 and not test & set(train)
+
+
+def test_dbp_homology_filter_leaves_no_test_chain_a_training_homolog():
+    _needs(dbp.FOLDER)
+    with pytest.warns(UserWarning, match="left out 90 training chains with a pdb186.fasta homolog"):
+        splits = dbp.load(ml_collections.ConfigDict({"exclude_homologs": 0.3}))
+    train = _text(np.concatenate([splits[s].columns["sequence"] for s in ("train", "validation")]))
+    similarity, _ = homology.nearest_references(_text(splits["test"].columns["sequence"]), train)
+    assert len(train) == 1068 - 90 and similarity.max() < 0.3
 
 
 def test_dbp_bad_label_names_file_and_record(tmp_path):

@@ -4,12 +4,17 @@ FASTA headers are `>{PDB id}{chain}|{label}` with label 1 = DNA-binding, 2 = not
 Some PDB1075 "protein" entries are nucleotide strings (only A/C/G/T/U); they are kept in the
 prepared files with `nucleotide=1` and left out at load time with a warning naming them.
 `exclude_similar` optionally drops training chains that share most of their 5-mers with a test
-chain, since 75 of the 186 test chains occur verbatim in PDB1075 (leakage; see docs/results.md).
+chain, since 75 of the 186 test chains occur verbatim in PDB1075 (leakage; see docs/results.md);
+`exclude_homologs` drops those with a test homolog by local alignment, as the papers that test on
+PDB186 remove training chains over 25 % identical to a test chain (CD-HIT; e.g. SVM-PSSM-DT,
+BMC Syst Biol 2015, 9 Suppl 1:S10).
 """
 
 import dataclasses
+import functools
 import os
 import warnings
+from collections.abc import Sequence
 from typing import ClassVar
 
 import ml_collections
@@ -17,6 +22,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from pgx_jax.configs import data_directory, tfds_directory
+from pgx_jax.data import homology
 from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.builders._files import cache_name
 from pgx_jax.data.readers import read_fasta
@@ -73,7 +79,7 @@ def _kmers(sequence: str, k: int = 5) -> set[str]:
     return {sequence[i : i + k] for i in range(len(sequence) - k + 1)}
 
 
-def similar_to_any(train: list[str], test: list[str], threshold: float) -> np.ndarray:
+def similar_to_any(train: Sequence[str], test: Sequence[str], threshold: float) -> np.ndarray:
     """Which training sequences share at least `threshold` of the 5-mers of the shorter of
     themselves and some test sequence (1.0 catches identical chains and exact fragments)."""
     test_sets = [_kmers(s) for s in test]
@@ -86,10 +92,28 @@ def similar_to_any(train: list[str], test: list[str], threshold: float) -> np.nd
     return np.array(flags, bool)
 
 
+@functools.lru_cache(maxsize=4)
+def homologous_to_any(
+    train: tuple[str, ...], test: tuple[str, ...], threshold: float
+) -> np.ndarray:
+    """Which training sequences have a test sequence at local alignment similarity >=
+    `threshold` (`homology.nearest_references`; cached, as each seed of a protocol asks again)."""
+    similarity, _ = homology.nearest_references(train, test)
+    return similarity >= threshold
+
+
+def _leave_out(train: dict, drop: np.ndarray, why: str) -> dict:
+    warnings.warn(
+        f"{FILES['train']}: left out {int(drop.sum())} training chains {why}", stacklevel=3
+    )
+    return {k: v[~drop] for k, v in train.items()}
+
+
 def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:
     """Train/validation (held out from PDB1075, stratified) and test (PDB186), without the
-    nucleotide entries and, if `cfg.exclude_similar` > 0, without training chains similar to
-    a test chain. Both removals are reported as warnings with counts."""
+    nucleotide entries and, if `cfg.exclude_similar` or `cfg.exclude_homologs` > 0, without
+    training chains similar or homologous to a test chain. Each removal is reported as a
+    warning with its count."""
     directory = data_directory(FOLDER, cfg.get("dir"))
     paths = [os.path.join(directory, name) for name in FILES.values()]
     builder = DbpPdb(
@@ -109,19 +133,25 @@ def load(cfg: ml_collections.ConfigDict) -> dict[str, RecordSource]:
                 stacklevel=2,
             )
         columns[split] = {k: v[~nucleotide] for k, v in data.items()}
+    test = tuple(text_values(columns["test"]["sequence"]))
     threshold = cfg.get("exclude_similar", 0.0)
     if threshold > 0:
-        similar = similar_to_any(
-            text_values(columns["train"]["sequence"]),
-            text_values(columns["test"]["sequence"]),
-            threshold,
+        similar = similar_to_any(text_values(columns["train"]["sequence"]), test, threshold)
+        columns["train"] = _leave_out(
+            columns["train"],
+            similar,
+            f"sharing >= {threshold:.0%} of their 5-mers with a {FILES['test']} chain",
         )
-        warnings.warn(
-            f"{FILES['train']}: left out {int(similar.sum())} training chains sharing >= "
-            f"{threshold:.0%} of their 5-mers with a {FILES['test']} chain",
-            stacklevel=2,
+    threshold = cfg.get("exclude_homologs", 0.0)
+    if threshold > 0:
+        homologous = homologous_to_any(
+            tuple(text_values(columns["train"]["sequence"])), test, threshold
         )
-        columns["train"] = {k: v[~similar] for k, v in columns["train"].items()}
+        columns["train"] = _leave_out(
+            columns["train"],
+            homologous,
+            f"with a {FILES['test']} homolog (local alignment similarity >= {threshold})",
+        )
     train = columns["train"]
     keep, held = holdout(
         len(train["label"]), cfg.get("validation_fraction", 0.1), cfg.get("seed", 0), train["label"]
