@@ -28,7 +28,7 @@ import numpy as np
 
 from configs.dti import deepdta
 from experiments import dti
-from pgx_jax.data import pair_batches
+from pgx_jax.data import pipeline, sampling
 from pgx_jax.train import steps
 from pgx_jax.train.optim import make_optimizer
 from pgx_jax.train.state import create_train_state
@@ -53,7 +53,7 @@ def _shapes(batch: dict) -> tuple:
 
 
 def time_mode(
-    experiment, config, factorised: bool, sampling: str, block_pairs: int, num_steps: int
+    experiment, config, factorised: bool, order_kind: str, block_pairs: int, num_steps: int
 ) -> dict:
     """Median seconds per train step and the step's FLOPs.
 
@@ -64,12 +64,14 @@ def time_mode(
     encode.keywords["factorised"] = factorised
     train = experiment.splits["train"]
     batch_size = config.data.batch_size
-    batches = pair_batches.train_batches(
-        train, encode, batch_size, config.seed, 0, sampling, block_pairs
+    order = sampling.pair_blocks(
+        train.columns["protein_index"], batch_size, order_kind, block_pairs
     )
+    stream = pipeline.train_batches(train, encode, batch_size, config.seed, order=order)
+    batches = ({k: v for k, v in batch.items() if k != "id"} for batch in stream)
     first = next(batches)
     tx = make_optimizer(config.optimizer, 1000)
-    state = create_train_state(experiment.model, tx, first["inputs"], config.seed)
+    state = create_train_state(experiment.predictor.model, tx, first["inputs"], config.seed)
     train_fn = jax.jit(functools.partial(steps.train_step, task="regression"), donate_argnums=0)
     compiled = train_fn.lower(state, first).compile()
     state, metrics = train_fn(state, first)
@@ -111,9 +113,9 @@ def main() -> None:
     config = deepdta.get_config("davis")
     experiment = dti.build(config)
     results = {}
-    for name, (factorised, sampling, block_pairs) in MODES.items():
+    for name, (factorised, order_kind, block_pairs) in MODES.items():
         count = args.factorised_steps if name.startswith("block") else args.naive_steps
-        results[name] = time_mode(experiment, config, factorised, sampling, block_pairs, count)
+        results[name] = time_mode(experiment, config, factorised, order_kind, block_pairs, count)
         r = results[name]
         print(
             f"{name:>10}: {r['seconds_per_step']:.3f} s/step, {r['seconds_per_epoch']:.1f} s/epoch "

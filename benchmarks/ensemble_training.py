@@ -41,8 +41,8 @@ def _arrays(batch: dict) -> dict:
 def epoch_batches(experiment, batch_size: int) -> list[dict]:
     """One epoch of training batches, encoded and placed on the device."""
     source = experiment.splits["train"]
-    batches = pipeline.train_batches(source, experiment.encode, batch_size, seed=0)
-    steps = pipeline.steps_per_epoch(source, batch_size)
+    batches = pipeline.train_batches(source, experiment.encode_split, batch_size, seed=0)
+    steps = max(len(source) // batch_size, 1)
     return [jax.device_put(_arrays(next(batches))) for _ in range(steps)]
 
 
@@ -74,7 +74,9 @@ def main() -> None:
     tx = make_optimizer(config.optimizer, 1000)
     train_step = jax.jit(functools.partial(steps.train_step, task="binary"), donate_argnums=0)
 
-    ensemble_state = create_train_state(experiment.model, tx, batches[0]["inputs"], config.seed)
+    ensemble_state = create_train_state(
+        experiment.predictor.model, tx, batches[0]["inputs"], config.seed
+    )
     unrolled_model = create_model(**{**config.model.to_dict(), "unroll": True})
     unrolled_state = create_train_state(unrolled_model, tx, batches[0]["inputs"], config.seed)
     member = {k: v for k, v in config.model.member.to_dict().items() if k != "name"}

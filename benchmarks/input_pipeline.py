@@ -40,7 +40,7 @@ def pipeline_runner(pre_encode: bool, batches: int, batch_size: int):
     experiment = binding.build(config)
     stream = pipeline.train_batches(
         experiment.splits["train"],
-        experiment.encode,
+        experiment.encode_split,
         batch_size,
         seed=0,
         num_threads=config.data.num_threads,

@@ -23,7 +23,7 @@ from pgx_jax.data.builders import chipseq, synthetic_motif
 from pgx_jax.data.jaspar import jaspar_matrix_id, jaspar_name
 from pgx_jax.data.sources import take, text_values
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import Experiment
+from pgx_jax.experiment import Experiment, Finished, Predictor, label_column
 from pgx_jax.interpret.filters import first_layer_activations, rank_filters
 from pgx_jax.interpret.motifs import best_jaspar_matches, filter_pfms, trim_pfm
 from pgx_jax.models import create_model
@@ -60,21 +60,16 @@ def encode_nucleotides(
         unknown=unknown,
         names=text_values(records["id"]),
     )
-    return {"inputs": {"x": x, "mask": mask}, "label": np.asarray(records["label"], np.float32)}
+    return {"inputs": {"x": x, "mask": mask}, "label": label_column(records)}
 
 
-def motif_report(
-    state, experiment: Experiment, workdir: str, *, planted: str | None, threshold: float = 0.5
-) -> dict:
+def motif_report(finished: Finished, *, planted: str | None, threshold: float = 0.5) -> dict:
     """Match the most discriminative first-layer filter against JASPAR; write `motifs.tsv`."""
-    test = experiment.splits["test"]
-    batch = experiment.encode(take(test, np.arange(len(test))))
+    test = finished.experiment.splits["test"]
+    predictor = finished.experiment.predictor
+    batch = predictor.encode(take(test, np.arange(len(test))))
     x, labels = batch["inputs"]["x"], batch["label"]
-    variables = {
-        "params": state.eval_params,
-        **({"batch_stats": state.batch_stats} if state.batch_stats else {}),
-    }
-    activations = first_layer_activations(experiment.model, variables, x)
+    activations = first_layer_activations(predictor.model, finished.variables, x)
     filter_auroc = rank_filters(activations, labels)
     width = x.shape[1] - activations.shape[1] + 1
     pfms, counts = filter_pfms(x[labels > 0], activations[labels > 0], width, threshold)
@@ -91,7 +86,7 @@ def motif_report(
                 "motif/best_match_score": float(match["score"]),
             }
     if jax.process_index() == 0:
-        _write_motif_table(os.path.join(workdir, "motifs.tsv"), rows)
+        _write_motif_table(os.path.join(finished.workdir, "motifs.tsv"), rows)
     if planted:
         results["motif/planted"] = f"{jaspar_matrix_id(planted)} {jaspar_name(planted)}"
     return results
@@ -109,31 +104,37 @@ def _write_motif_table(path: str, rows: list) -> None:
             f.write(f"{index}\t{score:.4f}\t{sites}\t{tail}\n")
 
 
-def build(config: ml_collections.ConfigDict) -> Experiment:
+def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
+    """DeepBind-style model on one-hot DNA or RNA of `data.length` (nothing fitted)."""
     data = config.data
     model = create_model(**config.model)
+    if data.get("rc_average", False):
+        model = StrandAverage(model)
+    encode = functools.partial(
+        encode_nucleotides,
+        alphabet=_alphabet(data),
+        length=data.length,
+        unknown=data.get("unknown", "uniform"),
+    )
+    return Predictor(model, "binary", encode, tuple(config.eval.metrics))
+
+
+def _alphabet(data: ml_collections.ConfigDict) -> alphabets.Alphabet:
+    return {"dna": alphabets.DNA, "rna": alphabets.RNA}[data.get("alphabet", "dna")]
+
+
+def build(config: ml_collections.ConfigDict) -> Experiment:
+    data = config.data
     if data.name not in LOADERS:
         raise PgxError(
             f"config.data.name: unknown binding data set {data.name!r}; known: {sorted(LOADERS)}"
         )
     splits = LOADERS[data.name](data)
-    alphabet = {"dna": alphabets.DNA, "rna": alphabets.RNA}[data.get("alphabet", "dna")]
     if data.get("rc_augment", False):
-        splits = {**splits, "train": with_reverse_complements(splits["train"], alphabet)}
-    if data.get("rc_average", False):
-        model = StrandAverage(model)
-    encode = functools.partial(
-        encode_nucleotides,
-        alphabet=alphabet,
-        length=data.length,
-        unknown=data.get("unknown", "uniform"),
-    )
+        splits = {**splits, "train": with_reverse_complements(splits["train"], _alphabet(data))}
     planted = data.get("motif_id") if data.name == "synthetic_motif" else None
     return Experiment(
-        model=model,
-        task="binary",
-        splits=splits,
-        encode=encode,
-        metrics=tuple(config.eval.metrics),
+        predictor(config, {}),
+        splits,
         after_fit=functools.partial(motif_report, planted=planted),
     )

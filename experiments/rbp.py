@@ -15,7 +15,7 @@ from pgx_jax.data import alphabets
 from pgx_jax.data.builders import rbp24
 from pgx_jax.data.sources import text_values
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import Experiment
+from pgx_jax.experiment import Experiment, Predictor, label_column
 from pgx_jax.models import create_model
 
 LOADERS = {"rbp24": rbp24.load}
@@ -32,7 +32,7 @@ def encode_rna(records: dict, *, length: int, case: str) -> dict:
             marks = np.frombuffer(sequence[:length].encode("ascii"), np.uint8)
             upper[row, : len(marks)] = (marks >= ord("A")) & (marks <= ord("Z"))
         x = np.concatenate([x, upper[..., None]], axis=-1)
-    return {"inputs": {"x": x, "mask": mask}, "label": np.asarray(records["label"], np.float32)}
+    return {"inputs": {"x": x, "mask": mask}, "label": label_column(records)}
 
 
 def longest(splits: dict) -> int:
@@ -42,19 +42,23 @@ def longest(splits: dict) -> int:
     )
 
 
+def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
+    """iDeepE-style model on one-hot RNA of `fitted["length"]` (`data.length`, or the longest
+    sequence of the data set when that is 0)."""
+    data = config.data
+    if data.case not in CASES:
+        raise PgxError(f"config.data.case: {data.case!r} is not one of {CASES}")
+    encode = functools.partial(encode_rna, length=fitted["length"], case=data.case)
+    return Predictor(
+        create_model(**config.model), "binary", encode, tuple(config.eval.metrics), fitted=fitted
+    )
+
+
 def build(config: ml_collections.ConfigDict) -> Experiment:
     data = config.data
     if data.name not in LOADERS:
         raise PgxError(
             f"config.data.name: unknown RBP data set {data.name!r}; known: {sorted(LOADERS)}"
         )
-    if data.case not in CASES:
-        raise PgxError(f"config.data.case: {data.case!r} is not one of {CASES}")
     splits = LOADERS[data.name](data)
-    return Experiment(
-        model=create_model(**config.model),
-        task="binary",
-        splits=splits,
-        encode=functools.partial(encode_rna, length=data.length or longest(splits), case=data.case),
-        metrics=tuple(config.eval.metrics),
-    )
+    return Experiment(predictor(config, {"length": data.length or longest(splits)}), splits)

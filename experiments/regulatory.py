@@ -18,21 +18,19 @@ but human_deepromoter, whose negatives change at every step).
 """
 
 import functools
-from collections.abc import Iterator
 
-import jax
 import ml_collections
 import numpy as np
 
-from pgx_jax.data import alphabets
+from pgx_jax.data import alphabets, sampling
 from pgx_jax.data.augment import with_shifted_copies
 from pgx_jax.data.builders import ienhancer, promoters
 from pgx_jax.data.jaspar import jaspar_pfm
-from pgx_jax.data.sources import InMemorySource, materialize, take, text_values
+from pgx_jax.data.sources import InMemorySource, RecordSource, materialize, take, text_values
 from pgx_jax.data.splits import holdout, kfold, subset
 from pgx_jax.data.synthetic import sample_motif_instances
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import Experiment, RecordSource
+from pgx_jax.experiment import Experiment, Predictor, label_column
 from pgx_jax.models import create_model
 
 BASES = np.frombuffer(b"ACGT", np.uint8)
@@ -44,17 +42,18 @@ def encode_dna(records: dict, *, length: int) -> dict:
     x, mask = alphabets.one_hot(
         text_values(records["sequence"]), alphabets.DNA, length, names=text_values(records["id"])
     )
-    label = np.asarray(records["label"], np.float32)
-    return {"inputs": {"x": x, "mask": mask}, "label": label}
+    return {"inputs": {"x": x, "mask": mask}, "label": label_column(records)}
 
 
-def encode_tasks(records: dict, *, length: int) -> dict:
+def encode_tasks(records: dict, *, length: int, tasks: int) -> dict:
     """One-hot DNA; labels [B, T] with weight [B, T] = 0 where a label is missing."""
     x, mask = alphabets.one_hot(text_values(records["sequence"]), alphabets.DNA, length)
+    label = label_column(records, "labels", shape=(tasks,))
+    observed = records.get("observed", np.ones_like(label))
     return {
         "inputs": {"x": x, "mask": mask},
-        "label": np.asarray(records["labels"], np.float32),
-        "weight": np.asarray(records["observed"], np.float32),
+        "label": label,
+        "weight": np.asarray(observed, np.float32),
     }
 
 
@@ -111,38 +110,6 @@ def _longest(source: RecordSource) -> int:
     return max(len(s) for s in source.columns["sequence"])
 
 
-def deepromoter_batches(
-    positives: list[str],
-    encode,
-    local_batch_size: int,
-    seed: int,
-    start_step: int,
-    parts: int,
-    keep: int,
-) -> Iterator[dict]:
-    """Endless batches, half promoters and half negatives rebuilt from promoters at every step
-    (DeePromoter); each batch is a pure function of (seed, step, process)."""
-    step = start_step
-    negatives_count = local_batch_size // 2
-    while True:
-        rng = np.random.default_rng([seed, step, jax.process_index()])
-        chosen = rng.choice(len(positives), local_batch_size - negatives_count, replace=False)
-        sources = rng.choice(len(positives), negatives_count, replace=False)
-        negatives = promoters.deepromoter_negatives(
-            [positives[i] for i in sources], rng, parts, keep
-        )
-        sequences = [positives[i] for i in chosen] + negatives
-        batch = encode(
-            {
-                "id": np.array([f"step{step}:{i}" for i in range(len(sequences))]),
-                "sequence": np.array(sequences),
-                "label": np.array([1] * len(chosen) + [0] * negatives_count),
-            }
-        )
-        yield {**batch, "weight": np.ones(local_batch_size, np.float32)}
-        step += 1
-
-
 def _with_negatives(positives: InMemorySource, data, seed: int) -> InMemorySource:
     """The positives plus one fixed DeePromoter negative for each."""
     sequences = text_values(positives.columns["sequence"])
@@ -187,11 +154,12 @@ def _joined(sources: list[InMemorySource]) -> InMemorySource:
     return InMemorySource({n: np.concatenate([s.columns[n] for s in sources]) for n in names})
 
 
-def promoter_experiment_parts(data: ml_collections.ConfigDict, encode_for) -> tuple:
-    """(splits, train_batches or None, sequence length) of a promoter set and fold."""
+def promoter_splits(data: ml_collections.ConfigDict) -> tuple[dict, sampling.Order | None, int]:
+    """(splits, training order or None for the default, sequence length) of a promoter set and
+    fold. human_deepromoter trains on its promoters and negatives generated from them as it
+    goes (half of every batch); its test split has one fixed negative per promoter."""
     source = promoters.load(data)
     length = data.length or _longest(source)
-    encode = encode_for(length)
     if data.organism != "human_deepromoter":
         splits = _fold_splits(source, data)
         splits = _with_validation(splits, data.validation_fraction, data.fold_seed)
@@ -207,17 +175,12 @@ def promoter_experiment_parts(data: ml_collections.ConfigDict, encode_for) -> tu
     train_idx, held_idx = kfold(len(source), data.num_folds, data.fold, data.fold_seed)
     train, held = subset(source, train_idx), subset(source, held_idx)
     splits = {
-        "train": _with_negatives(train, data, data.fold_seed),
+        "train": promoters.WithGeneratedNegatives(
+            train, data.parts, data.keep_parts, data.fold_seed
+        ),
         "test": _with_negatives(held, data, data.fold_seed + 1),
     }
-    batches = functools.partial(
-        deepromoter_batches,
-        text_values(train.columns["sequence"]),
-        encode,
-        parts=data.parts,
-        keep=data.keep_parts,
-    )
-    return splits, lambda size, seed, start: batches(size, seed, start), length
+    return splits, sampling.positives_with_negatives(len(train), data.batch_size), length
 
 
 def planted_task_records(data: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
@@ -271,6 +234,32 @@ def _with_shifted_training_copies(splits: dict, data: ml_collections.ConfigDict)
     return {**splits, "train": with_shifted_copies(splits["train"], max_shift, alphabets.DNA)}
 
 
+def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
+    """The configured model on one-hot DNA: `data.length` for the planted tasks, iEnhancer-2L's
+    200 bp, or the promoter set's length (`fitted["length"]`: `data.length`, or the longest
+    sequence of the set when that is 0)."""
+    data = config.data
+    model = create_model(**config.model.to_dict())
+    metrics = tuple(config.eval.metrics)
+    if data.name == "planted_tasks":
+        encode = functools.partial(encode_tasks, length=data.length, tasks=len(data.task_motifs))
+        return Predictor(model, "multilabel", encode, metrics)
+    if data.name == "ienhancer":
+        encode = functools.partial(encode_dna, length=ienhancer.LENGTH)
+        return Predictor(model, "binary", encode, metrics)
+    if data.name == "promoters":
+        encode = functools.partial(encode_dna, length=fitted["length"])
+        return Predictor(model, "binary", encode, metrics, fitted=fitted)
+    raise _unknown(data.name)
+
+
+def _unknown(name: str) -> PgxError:
+    return PgxError(
+        f"config.data.name: unknown regulatory data set {name!r}; "
+        "known: ienhancer, promoters, planted_tasks"
+    )
+
+
 def build(config: ml_collections.ConfigDict) -> Experiment:
     data = config.data
     if data.get("max_shift", 0) and data.get("organism") == "human_deepromoter":
@@ -278,27 +267,15 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
             "config.data.max_shift: shifted copies need a fixed training split; "
             "human_deepromoter rebuilds its negatives at every step"
         )
-    model = create_model(**config.model.to_dict())
-    metrics = tuple(config.eval.metrics)
+    order, fitted = None, {}
     if data.name == "planted_tasks":
-        splits = _with_shifted_training_copies(planted_task_splits(data), data)
-        encode = functools.partial(encode_tasks, length=data.length)
-        return Experiment(model, "multilabel", splits, encode, metrics)
-    if data.name == "ienhancer":
-        splits = _with_shifted_training_copies(enhancer_splits(data), data)
-        encode = functools.partial(encode_dna, length=ienhancer.LENGTH)
-        return Experiment(model, "binary", splits, encode, metrics)
-    if data.name == "promoters":
-
-        def encode_for(length: int):
-            return functools.partial(encode_dna, length=length)
-
-        splits, batches, length = promoter_experiment_parts(data, encode_for)
-        splits = _with_shifted_training_copies(splits, data)
-        return Experiment(
-            model, "binary", splits, encode_for(length), metrics, train_batches=batches
-        )
-    raise PgxError(
-        f"config.data.name: unknown regulatory data set {data.name!r}; "
-        "known: ienhancer, promoters, planted_tasks"
-    )
+        splits = planted_task_splits(data)
+    elif data.name == "ienhancer":
+        splits = enhancer_splits(data)
+    elif data.name == "promoters":
+        splits, order, length = promoter_splits(data)
+        fitted = {"length": length}
+    else:
+        raise _unknown(data.name)
+    splits = _with_shifted_training_copies(splits, data)
+    return Experiment(predictor(config, fitted), splits, order=order)

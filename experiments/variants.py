@@ -25,11 +25,10 @@ from pgx_jax.configs import data_directory
 from pgx_jax.data import alphabets, mpra
 from pgx_jax.data.sources import InMemorySource
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import Experiment
+from pgx_jax.experiment import Experiment, Finished, Predictor, label_column
 from pgx_jax.metrics import compute_metrics, significant_sign_auroc
 from pgx_jax.models import create_model
 from pgx_jax.models.variant_effect import kmer_differences, position_mean_baseline, ridge_fit
-from pgx_jax.train.loop import PREDICTIONS_FILE
 
 KEPT_COLUMNS = (
     "id",
@@ -49,7 +48,7 @@ def encode(records: dict, *, length: int) -> dict:
     alt, _ = alphabets.one_hot(records["alt_window"].tolist(), alphabets.DNA, length)
     return {
         "inputs": {"ref": ref, "alt": alt, "element": np.asarray(records["element_index"])},
-        "label": np.asarray(records["label"], np.float32),
+        "label": label_column(records),
     }
 
 
@@ -130,20 +129,14 @@ def kmer_ridge_baseline(train: dict, test: dict, ks: tuple[int, ...], alpha: flo
     return design(test) @ weights
 
 
-def after_fit(state, experiment: Experiment, workdir: str, *, data: ml_collections.ConfigDict):
+def after_fit(finished: Finished, *, data: ml_collections.ConfigDict) -> dict:
     """The CNN's AUROC on the test split and the metrics of both baselines, which are fitted on
     every variant the CNN saw (its training and validation splits)."""
-    test = experiment.splits["test"].columns
-    seen = [
-        experiment.splits[name].columns
-        for name in ("train", "validation")
-        if name in experiment.splits
-    ]
+    splits = finished.experiment.splits
+    test = splits["test"].columns
+    seen = [splits[name].columns for name in ("train", "validation") if name in splits]
     train = {k: np.concatenate([part[k] for part in seen]) for k in seen[0]}
-    with np.load(os.path.join(workdir, PREDICTIONS_FILE)) as saved:
-        prediction = saved["predictions"]
-        if not np.array_equal(saved["ids"], test["id"]):
-            raise PgxError(f"{workdir}/{PREDICTIONS_FILE}: rows differ from the test split")
+    prediction = finished.test.predictions
     truth, p_value = test["label"], test["p_value"]
     results = {"test/auroc": significant_sign_auroc(truth, prediction, p_value, mpra.SIGNIFICANT_P)}
     position_mean = position_mean_baseline(
@@ -156,16 +149,25 @@ def after_fit(state, experiment: Experiment, workdir: str, *, data: ml_collectio
     return results
 
 
+def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
+    """The variant-effect CNN on reference and alternative windows of `data.length` and the
+    index of the element a variant was measured in (nothing fitted)."""
+    return Predictor(
+        create_model(**config.model),
+        "regression",
+        functools.partial(encode, length=config.data.length),
+        tuple(config.eval.metrics),
+        reads=("ref_window", "alt_window", "element_index"),
+    )
+
+
 def build(config: ml_collections.ConfigDict) -> Experiment:
     splits, index = load_splits(config)
     num_elements = config.model.get("num_elements", 0)
     if 0 < num_elements < len(index):
         raise PgxError(f"config.model.num_elements: {num_elements}, but there are {len(index)}")
     return Experiment(
-        model=create_model(**config.model),
-        task="regression",
-        splits=splits,
-        encode=functools.partial(encode, length=config.data.length),
-        metrics=tuple(config.eval.metrics),
+        predictor(config, {}),
+        splits,
         after_fit=functools.partial(after_fit, data=config.data),
     )

@@ -114,6 +114,14 @@ def _first_difference(saved: dict[str, tuple], wanted: dict[str, tuple]) -> str 
     return None
 
 
+def checkpoint_kind(workdir: str) -> str:
+    """'best' if the run saved a best checkpoint, else 'latest': the one rule for which
+    checkpoint a finished run is used with."""
+    best = os.path.join(workdir, "checkpoints", "best")
+    steps = os.listdir(best) if os.path.isdir(best) else []
+    return "best" if any(name.isdigit() for name in steps) else "latest"
+
+
 def saved_eval_params(tree: dict) -> dict:
     """The parameters a saved state (`load_state_tree`) is evaluated with: its moving average
     where the run kept one (`config.train.ema_decay`), else its parameters."""

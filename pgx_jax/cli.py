@@ -10,13 +10,14 @@ from pgx_jax.errors import PgxError
 COMMANDS = {
     "train": "train a model from a config (the default: DeepBind on a planted motif)",
     "sweep": "run a grid or list of config overrides, one run per point, one results table",
-    "predict-ddi": "drug-drug interactions of [[marked]] drugs in sentences, from a DDI run",
     "motifs": "first-layer filters of a run as MEME motifs, logos and JASPAR matches",
     "report": "pictures of a finished run and one HTML page with config, results, pictures",
-    "predict": "a run's predictions on new data (FASTA, CSV of SMILES and proteins, sentences)",
+    "predict": "a run's predictions on new data (FASTA, CSV/TSV tables, [[marked]] sentences)",
     "score-variants": "effect of VCF variants on a run's output (ref/alt windows), as TSV",
     "mutagenesis": "in-silico mutagenesis map, gradient x input and integrated gradients",
 }
+ALIASES = {"predict-ddi": "predict"}
+"""Old command names: `pgx predict-ddi` is `pgx predict` on a DDI run."""
 USAGE = "usage: pgx <command> [flags]\n\ncommands:\n" + "\n".join(
     f"  {name:<15} {text}" for name, text in COMMANDS.items()
 )
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0 if argv else 2
-    command, rest = argv[0], argv[1:]
+    command, rest = ALIASES.get(argv[0], argv[0]), argv[1:]
     if command not in COMMANDS:
         print(f"pgx: unknown command {command!r}\n{USAGE}", file=sys.stderr)
         return 2

@@ -25,14 +25,15 @@ def test_rc_ablation_is_a_config_switch():
 
 @pytest.mark.slow
 def test_deepbind_learns_chipseq_gabpa(tmp_path):
-    """DeepBind (RC-shared filters) on GABPA's peaks vs shuffles beats 0.9 test AUROC."""
+    """DeepBind (RC-shared filters) on GABPA's peaks vs shuffles beats 0.9 test AUROC after 8
+    epochs (0.963-0.968 over seeds 0-2; after 5 epochs seeds 0-4 spread from 0.877 to 0.956)."""
     _needs(chipseq.FOLDER)
     workdir = str(tmp_path / "gabpa")
     run_pgx(
         [
             "train",
             "--config=configs/binding/deepbind.py:tf=GABPA,rc",
-            "--config.train.num_epochs=5",
+            "--config.train.num_epochs=8",
             f"--workdir={workdir}",
         ]
     )

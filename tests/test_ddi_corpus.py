@@ -177,8 +177,7 @@ def test_bad_input_names_file_and_record(tmp_path):
 
 
 def test_predict_input_marks():
-    from pgx_jax.commands.predict_ddi import marked_pairs
-
+    marked_pairs = ddi_corpus.marked_pairs
     pairs = marked_pairs("[[Aspirin]] and [[warfarin]] with [[heparin]].", 4, "in.txt")
     assert [(p.e1.text, p.e2.text) for p in pairs] == [
         ("Aspirin", "warfarin"),

@@ -1,5 +1,7 @@
 """A short DDI-2013 training run must beat chance clearly on the held-out test set."""
 
+import csv
+import io
 import os
 
 import numpy as np
@@ -7,14 +9,16 @@ import pytest
 from conftest import read_json, run_pgx
 from test_ddi_corpus import ddi_directory
 
+from pgx_jax.data.ddi_corpus import CLASSES
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("members", [1, 2])
 def test_short_textcnn_run_scores_on_test(tmp_path, members):
     """One text CNN, and an ensemble of two trained at once (the same checks and
-    `pgx predict-ddi` on the ensemble's averaged probabilities; `pgx predict` and `--tuned`
-    on the single network). The ensemble trains 40 steps only, to keep CI short: too few to
-    ask for an F1 threshold."""
+    `pgx predict` on the ensemble's averaged probabilities; the old name `pgx predict-ddi` and
+    `--tuned` on the single network). The ensemble trains 40 steps only, to keep CI short: too
+    few to ask for an F1 threshold."""
     ddi_directory()
     workdir = str(tmp_path / "run")
     model = "model" if members == 1 else "model.member"
@@ -55,24 +59,27 @@ def test_short_textcnn_run_scores_on_test(tmp_path, members):
         "[[Aspirin]] may increase the effect of [[warfarin]] ([[Coumadin]]).\n"
         "No drug is named here.\n"
     )
-    out = run_pgx(["predict-ddi", f"--workdir={workdir}", f"--input={sentences}"]).stdout
-    header, *rows = [line.split("\t") for line in out.strip().split("\n")]
-    assert header[:5] == ["line", "drug1", "drug2", "relation", "filter_rule"]
-    assert [(r[0], r[1], r[2]) for r in rows] == [
+    out = run_pgx(["predict", f"--workdir={workdir}", f"--input={sentences}"]).stdout
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    classes = list(CLASSES)
+    assert header == ["id", "line", "drug1", "drug2", "filter_rule", "call", *classes]
+    assert [(r[1], r[2], r[3]) for r in rows] == [
         ("1", "Aspirin", "warfarin"),
         ("1", "Aspirin", "Coumadin"),
         ("1", "warfarin", "Coumadin"),
     ]
-    assert rows[2][3:5] == ["negative", "abbreviation"]
+    assert rows[2][4:6] == ["abbreviation", "negative"]
     for row in rows:
-        assert sum(float(v) for v in row[5:]) == pytest.approx(1.0, abs=1e-3)
+        assert sum(float(v) for v in row[6:]) == pytest.approx(1.0, abs=1e-3)
     if members == 1:  # the ensemble's calls are read as one network's: two CLI runs fewer
-        # `pgx predict` hands a DDI run's sentences to predict-ddi: the same table.
-        assert run_pgx(["predict", f"--workdir={workdir}", f"--input={sentences}"]).stdout == out
+        # The old command name is the same command.
+        assert (
+            run_pgx(["predict-ddi", f"--workdir={workdir}", f"--input={sentences}"]).stdout == out
+        )
         # --tuned calls with the run's validation-tuned negative weight.
         weight = results["test/negative_weight"]
-        tuned = run_pgx(["predict-ddi", f"--workdir={workdir}", f"--input={sentences}", "--tuned"])
-        for row in [line.split("\t") for line in tuned.stdout.strip().split("\n")][1:3]:
-            p = np.array([float(v) for v in row[5:]])
+        tuned = run_pgx(["predict", f"--workdir={workdir}", f"--input={sentences}", "--tuned"])
+        for row in list(csv.reader(io.StringIO(tuned.stdout)))[1:3]:
+            p = np.array([float(v) for v in row[6:]])
             p[0] *= weight
-            assert row[3] == header[5 + int(p.argmax())]
+            assert row[5] == classes[int(p.argmax())]

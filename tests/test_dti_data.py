@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import SHARED_DATA
 
-from pgx_jax.data import pair_batches, smiles
+from pgx_jax.data import pair_batches, sampling, smiles
 from pgx_jax.data.builders import dti_matrix
 from pgx_jax.data.sources import InMemorySource
 from pgx_jax.errors import PgxError
@@ -171,27 +171,27 @@ def _take_batches(iterator, n):
     return [next(iterator) for _ in range(n)]
 
 
-@pytest.mark.parametrize("sampling", ["block", "random"])
-def test_pair_batches_cover_each_epoch_and_resume(sampling):
+def _pair_stream(source, batch_size: int, start: int, order_kind: str):
+    order = sampling.pair_blocks(source.columns["protein_index"], batch_size, order_kind)
+    return sampling.train_batches(order, source.take, batch_size, 3, start)
+
+
+@pytest.mark.parametrize("order_kind", ["block", "random"])
+def test_pair_batches_cover_each_epoch_and_resume(order_kind):
     source = pair_source()
-    identity = lambda records: records  # noqa: E731
     batch_size = 10
     steps = len(source) // batch_size
-    batches = _take_batches(
-        pair_batches.train_batches(source, identity, batch_size, 3, 0, sampling), 2 * steps
-    )
+    batches = _take_batches(_pair_stream(source, batch_size, 0, order_kind), 2 * steps)
     first_epoch = np.concatenate(
         [b["drug_index"] * 100 + b["protein_index"] for b in batches[:steps]]
     )
     assert len(set(first_epoch.tolist())) == steps * batch_size  # no pair twice in an epoch
-    resumed = _take_batches(
-        pair_batches.train_batches(source, identity, batch_size, 3, steps - 1, sampling), 2
-    )
+    resumed = _take_batches(_pair_stream(source, batch_size, steps - 1, order_kind), 2)
     for a, b in zip(batches[steps - 1 : steps + 1], resumed, strict=True):
         assert all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
     assert not np.array_equal(batches[0]["drug_index"], batches[steps]["drug_index"])
     distinct = np.mean([len(np.unique(b["protein_index"])) for b in batches])
-    if sampling == "block":
+    if order_kind == "block":
         assert distinct <= 3  # about 7 pairs per protein: a batch of 10 spans 2 or 3 proteins
     else:
         assert distinct > 5
@@ -202,12 +202,11 @@ def test_block_pairs_trade_proteins_per_batch():
 
     def mean_distinct(block_pairs: int) -> float:
         counts = []
+        order = sampling.pair_blocks(protein_index, 14, "block", block_pairs)
         for seed in range(5):
-            order = pair_batches.epoch_order(
-                protein_index, "block", np.random.default_rng(seed), block_pairs
-            )
-            assert sorted(order.tolist()) == list(range(protein_index.size))  # a permutation
-            batches = protein_index[order].reshape(-1, 14)
+            indices = order.epoch(seed, 0)
+            assert sorted(indices.tolist()) == list(range(protein_index.size))  # a permutation
+            batches = protein_index[indices].reshape(-1, 14)
             counts += [len(np.unique(batch)) for batch in batches]
         return float(np.mean(counts))
 

@@ -12,10 +12,11 @@ from conftest import run_pgx, tiny_batch, tiny_deepbind
 
 from pgx_jax.checkpoint import Checkpoints, load_state_tree
 from pgx_jax.data import pipeline
+from pgx_jax.experiment import build_experiment
+from pgx_jax.runs import load_config, load_run
 from pgx_jax.train import steps
 from pgx_jax.train.loop import PREDICTIONS_FILE
 from pgx_jax.train.optim import init_from, make_optimizer
-from pgx_jax.train.restore import restore_run
 from pgx_jax.train.state import create_train_state
 
 
@@ -92,7 +93,7 @@ def test_run_tests_saves_and_restores_the_average(tmp_path):
             f"--workdir={workdir}",
         ]
     )
-    run = restore_run(workdir)
+    run = load_run(workdir)
     _, tree = load_state_tree(workdir, run.kind)
     jax.tree.map(np.testing.assert_array_equal, tree["ema_params"], run.variables["params"])
     gaps = jax.tree.map(
@@ -100,12 +101,13 @@ def test_run_tests_saves_and_restores_the_average(tmp_path):
     )
     assert max(jax.tree.leaves(gaps)) > 1e-5
     saved = np.load(os.path.join(workdir, PREDICTIONS_FILE))
-    test = run.experiment.splits["test"]
+    config = load_config(workdir)
+    test = build_experiment(config).splits["test"]
 
     def predict(params) -> np.ndarray:
         predictions = []
-        for batch in pipeline.eval_batches(test, run.experiment.encode, 256):
-            logits = run.experiment.model.apply({"params": params}, **batch["inputs"], train=False)
+        for batch in pipeline.eval_batches(test, run.predictor.encode, 256):
+            logits = run.predictor.model.apply({"params": params}, **batch["inputs"], train=False)
             keep = np.asarray(batch["weight"]) > 0
             predictions.append(np.asarray(jax.nn.sigmoid(logits))[keep])
         return np.concatenate(predictions).reshape(-1)

@@ -100,18 +100,25 @@ def test_prediction_pictures(tmp_path, task, files):
         _decodes(path)
 
 
-@pytest.mark.parametrize("name", ["out.csv", "out.parquet"])
+@pytest.mark.parametrize("name", ["out.csv", "out.tsv", "out.parquet"])
 def test_write_predictions(tmp_path, name):
+    """One row per record: its id, the input columns the model does not read, the outputs."""
     import pandas as pd
 
-    from pgx_jax.commands.predict import write_predictions
+    from pgx_jax.commands.predict import output_columns, write_table
+    from pgx_jax.experiment import Predictor
 
     path = str(tmp_path / name)
     values = np.array([[0.1, 0.9], [0.25, 0.75]], np.float32)
-    write_predictions(["a", "b"], values, path)
-    frame = pd.read_csv(path) if name.endswith(".csv") else pd.read_parquet(path)
-    assert list(frame.columns) == ["id", "prediction_0", "prediction_1"]
-    assert frame["id"].tolist() == ["a", "b"]
+    records = {"id": np.array(["a", "b"]), "sequence": np.array(["AC", "GT"]), "line": [3, 7]}
+    predictor = Predictor(None, "multilabel", None, ())
+    write_table(output_columns(predictor, records, values), path)
+    if name.endswith(".parquet"):
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",")
+    assert list(frame.columns) == ["id", "line", "prediction_0", "prediction_1"]
+    assert frame["id"].tolist() == ["a", "b"] and frame["line"].tolist() == [3, 7]
     np.testing.assert_array_equal(
         frame[["prediction_0", "prediction_1"]].to_numpy(np.float32), values
     )

@@ -14,7 +14,7 @@ from test_report import assert_images_render
 from pgx_jax.data.sources import take
 from pgx_jax.experiment import load_experiment_module
 from pgx_jax.interpret.meme import read_meme
-from pgx_jax.train.restore import load_config
+from pgx_jax.runs import load_config
 
 pytestmark = pytest.mark.slow
 

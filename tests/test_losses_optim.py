@@ -9,7 +9,7 @@ from conftest import tiny_batch, tiny_deepbind
 
 from pgx_jax.data.sources import InMemorySource
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import Experiment
+from pgx_jax.experiment import Experiment, Predictor
 from pgx_jax.train import steps
 from pgx_jax.train.loop import fit
 from pgx_jax.train.losses import class_weights, link, per_example_loss, weighted_loss
@@ -227,11 +227,8 @@ def _random_label_experiment(sizes: dict[str, int]) -> Experiment:
         return {"inputs": {"x": x, "mask": np.ones(x.shape[:2], bool)}, "label": records["label"]}
 
     return Experiment(
-        model=tiny_deepbind(),
-        task="binary",
-        splits={name: split(n) for name, n in sizes.items()},
-        encode=encode,
-        metrics=("sensitivity", "specificity"),
+        Predictor(tiny_deepbind(), "binary", encode, ("sensitivity", "specificity")),
+        {name: split(n) for name, n in sizes.items()},
     )
 
 

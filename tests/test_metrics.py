@@ -17,6 +17,7 @@ from pgx_jax.metrics.classification import (
     mcc,
     micro_f1,
     precision,
+    roc_counts,
     sensitivity,
     sensitivity_at_specificity,
     specificity,
@@ -295,6 +296,20 @@ def test_roc_points_known_answer() -> None:
     assert sensitivity_at_specificity(y, score, 0.75) == 1.0
     assert specificity_at_sensitivity(y, score, 1.0) == 0.75
     assert specificity_at_sensitivity(y, score, 0.25) == 1.0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_roc_counts_match_sklearn_curves(seed: int) -> None:
+    y, score = binary_data(seed, decimals=2)
+    tp, fp, thresholds = roc_counts(y, score)
+    fpr, tpr, sk_thresholds = skm.roc_curve(y, score, drop_intermediate=False)
+    np.testing.assert_array_equal(thresholds, sk_thresholds[1:])  # [0] is sklearn's inf
+    np.testing.assert_allclose(fp / fp[-1], fpr[1:], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(tp / tp[-1], tpr[1:], rtol=0, atol=1e-12)
+    # sklearn lists the precision-recall points lowest threshold first, then (recall 0, 1).
+    sk_precision, sk_recall, _ = skm.precision_recall_curve(y, score)
+    np.testing.assert_allclose(tp / (tp + fp), sk_precision[-2::-1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(tp / tp[-1], sk_recall[-2::-1], rtol=0, atol=1e-12)
 
 
 def test_roc_point_metrics_are_named_with_their_target() -> None:

@@ -17,6 +17,10 @@ def _table(n: int) -> InMemorySource:
     return InMemorySource({"index": np.arange(n), "label": np.arange(n) % 2})
 
 
+def _stream(source, batch: int, seed: int, start_step: int = 0, pre_encode: bool = False):
+    return pipeline.train_batches(source, _encode, batch, seed, start_step, pre_encode=pre_encode)
+
+
 @pytest.fixture(scope="module")
 def synthetic_splits():
     cfg = ml_collections.ConfigDict(
@@ -51,14 +55,14 @@ def test_in_memory_source_equals_array_record_source(synthetic_splits):
 
 
 def _first_batches(source, seed: int, count: int) -> list[np.ndarray]:
-    stream = pipeline.train_batches(source, _encode, 8, seed=seed)
+    stream = _stream(source, 8, seed)
     return [next(stream)["inputs"]["index"] for _ in range(count)]
 
 
 def test_train_batches_are_seeded_and_cover_each_epoch():
     source = _table(40)
     first, again = (_first_batches(source, seed=1, count=10) for _ in range(2))
-    other = next(pipeline.train_batches(source, _encode, 8, seed=2))["inputs"]["index"]
+    other = next(_stream(source, 8, seed=2))["inputs"]["index"]
     np.testing.assert_array_equal(np.stack(first), np.stack(again))
     assert not np.array_equal(first[0], other)
     assert sorted(np.concatenate(first[:5])) == list(range(40))
@@ -68,9 +72,9 @@ def test_train_batches_are_seeded_and_cover_each_epoch():
 
 def test_train_batches_restart_at_any_step():
     source = _table(30)
-    stream = pipeline.train_batches(source, _encode, 4, seed=0)
+    stream = _stream(source, 4, seed=0)
     expected = [next(stream)["inputs"]["index"] for _ in range(12)]
-    restarted = pipeline.train_batches(source, _encode, 4, seed=0, start_step=7)
+    restarted = _stream(source, 4, seed=0, start_step=7)
     for step in range(7, 12):
         np.testing.assert_array_equal(next(restarted)["inputs"]["index"], expected[step])
 
@@ -87,8 +91,8 @@ def test_eval_batches_see_every_record_once_with_padding_weights():
 
 def test_pre_encoded_batches_equal_encoded_on_the_fly():
     source = _table(50)
-    lazy = pipeline.train_batches(source, _encode, 8, seed=5)
-    eager = pipeline.train_batches(source, _encode, 8, seed=5, pre_encode=True)
+    lazy = _stream(source, 8, seed=5)
+    eager = _stream(source, 8, seed=5, pre_encode=True)
     for _ in range(13):
         a, b = next(lazy), next(eager)
         np.testing.assert_array_equal(a["inputs"]["index"], b["inputs"]["index"])
@@ -97,27 +101,18 @@ def test_pre_encoded_batches_equal_encoded_on_the_fly():
 
 
 @pytest.mark.parametrize(
-    "size, seed", [(1, 0), (2, 5), (40, 1), (20_000, 0), (65_537, 7), (100_003, 2**32 - 1)]
-)
-def test_index_shuffle_equals_grains_per_index_shuffle(size, seed):
-    from grain._src.python.dataset.transformations.shuffle import index_shuffle as grain_shuffle
-
-    index = np.arange(0, size, max(size // 2000, 1))
-    expected = [
-        grain_shuffle.index_shuffle(int(i), max_index=size - 1, seed=seed, rounds=4) for i in index
-    ]
-    np.testing.assert_array_equal(pipeline.index_shuffle(index, size - 1, seed), expected)
-
-
-@pytest.mark.parametrize(
     "size, batch, seed, start",
     [(40, 8, 1, 0), (30, 4, 0, 7), (1000, 256, 3, 2), (7, 3, 2**32 - 2, 5)],
 )
-def test_train_batches_follow_grains_shuffle_and_batching(size, batch, seed, start):
-    """Same batches as grain's `range(n).shuffle(seed).repeat().batch(b)`, across epochs."""
-    import grain
-
-    reference = grain.MapDataset.range(size).shuffle(seed=seed).repeat().batch(batch)
-    stream = pipeline.train_batches(_table(size), _encode, batch, seed=seed, start_step=start)
-    for step in range(start, start + 3 * size // batch + 2):
-        np.testing.assert_array_equal(next(stream)["inputs"]["index"], reference[step])
+def test_train_batches_cut_the_stream_of_epoch_permutations(size, batch, seed, start):
+    """Batch s is positions [s*B, (s+1)*B) of the epochs' permutations one after another
+    (a batch straddles two epochs where the size is not a multiple of the batch)."""
+    stream = _stream(_table(size), batch, seed=seed, start_step=start)
+    steps = 3 * size // batch + 2
+    epochs = -(-(start + steps) * batch // size)
+    reference = np.concatenate(
+        [np.random.default_rng([seed, e]).permutation(size) for e in range(epochs)]
+    )
+    for step in range(start, start + steps):
+        expected = reference[step * batch : (step + 1) * batch]
+        np.testing.assert_array_equal(next(stream)["inputs"]["index"], expected)

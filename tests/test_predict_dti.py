@@ -16,7 +16,7 @@ from pgx_jax.data.builders import dti_matrix
 from pgx_jax.data.readers import BadRecords
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import load_experiment_module
-from pgx_jax.train.restore import load_config, restore_run
+from pgx_jax.runs import load_config, load_run
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ def run(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def restored(run):
-    return restore_run(run)
+    return load_run(run)
 
 
 def _test_pairs(run: str) -> list[dict]:
@@ -148,5 +148,5 @@ def test_a_header_without_the_columns_and_fasta_input_are_refused(restored, tmp_
         predict_file(restored, str(table))
     fasta = tmp_path / "in.fa"
     fasta.write_text(">a\nMKV\n")
-    with pytest.raises(PgxError, match=r"in\.fa: the 'dti' run in .* predicts from CSV \(id,"):
+    with pytest.raises(PgxError, match=r"in\.fa: the 'dti' run in .* predicts from a CSV or TSV"):
         predict_file(restored, str(fasta))

@@ -12,7 +12,9 @@ import pytest
 from conftest import SHARED_DATA
 
 from experiments import regulatory
+from pgx_jax.data import pipeline, sampling
 from pgx_jax.data.builders import ienhancer, promoters
+from pgx_jax.data.sources import InMemorySource
 from pgx_jax.errors import PgxError
 from pgx_jax.train import protocol
 
@@ -151,21 +153,27 @@ def test_human_tata_count_and_deepromoter_negatives():
 
 
 def test_deepromoter_batches_are_a_pure_function_of_seed_and_step():
+    """Half promoters, half negatives generated from promoters; any step restarts exactly."""
     rng = np.random.default_rng(2)
-    positives = ["".join(rng.choice(list("ACGT"), 40)) for _ in range(30)]
+    sequences = ["".join(rng.choice(list("ACGT"), 40)) for _ in range(30)]
+    positives = InMemorySource(
+        {"id": np.array([f"p{i}" for i in range(30)]), "sequence": np.array(sequences)}
+    )
+    source = promoters.WithGeneratedNegatives(positives, 20, 12, seed=0)
+    order = sampling.positives_with_negatives(len(source), 8)
     encode = functools.partial(regulatory.encode_dna, length=40)
 
-    def batch(seed, step):
-        batches = regulatory.deepromoter_batches(positives, encode, 8, seed, step, 20, 12)
-        return next(batches)
+    def batches(seed, step):
+        return pipeline.train_batches(source, encode, 8, seed, step, order=order)
 
-    first, again, later = batch(0, 5), batch(0, 5), batch(0, 6)
+    first, again, later = next(batches(0, 5)), next(batches(0, 5)), next(batches(0, 6))
     np.testing.assert_array_equal(first["inputs"]["x"], again["inputs"]["x"])
     assert first["label"].tolist() == [1] * 4 + [0] * 4
     assert not np.array_equal(first["inputs"]["x"], later["inputs"]["x"])
-    stream = regulatory.deepromoter_batches(positives, encode, 8, 0, 5, 20, 12)
+    stream = batches(0, 5)
     np.testing.assert_array_equal(next(stream)["inputs"]["x"], first["inputs"]["x"])
     np.testing.assert_array_equal(next(stream)["inputs"]["x"], later["inputs"]["x"])
+    assert not np.array_equal(next(batches(1, 5))["inputs"]["x"], first["inputs"]["x"])
 
 
 def test_any_organism_laid_out_like_cnnprom_loads(tmp_path):

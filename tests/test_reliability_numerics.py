@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 from pgx_jax.checkpoint import load_state_tree
-from pgx_jax.data import alphabets, pipeline
-from pgx_jax.data.sources import InMemorySource, take
+from pgx_jax.data import alphabets, pipeline, sampling
+from pgx_jax.data.sources import InMemorySource
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import Experiment
+from pgx_jax.experiment import Experiment, Predictor
 from pgx_jax.models import create_model
-from pgx_jax.train import losses
-from pgx_jax.train.loop import Preempted, _check_labels, fit
+from pgx_jax.train import loop, losses
+from pgx_jax.train.checks import check_labels
+from pgx_jax.train.loop import Preempted, fit
 
 LENGTH, BATCH = 16, 8
 
@@ -47,16 +48,10 @@ def _config() -> ml_collections.ConfigDict:
     )
 
 
-def _experiment(source: InMemorySource, train_batches=None) -> Experiment:
+def _experiment(source: InMemorySource, **data) -> Experiment:
     model = create_model(name="deepbind", num_filters=4, filter_width=5, hidden=0)
-    return Experiment(
-        model=model,
-        task="binary",
-        splits={"train": source},
-        encode=_encode,
-        metrics=("auroc",),
-        train_batches=train_batches,
-    )
+    predictor = Predictor(model, "binary", _encode, ("auroc",))
+    return Experiment(predictor, {"train": source}, **data)
 
 
 def _params_finite(workdir: str) -> bool:
@@ -69,19 +64,17 @@ def test_infinite_input_stops_with_step_and_batch_ids_and_keeps_good_checkpoint(
     """Step 6's batch carries an infinite input; the loss is checked every 10 steps, but the
     save at step 8 checks first, so checkpoint 4 stays the latest and finite."""
     source = _source(np.arange(64) % 2)
+    from_row_8 = sampling.Order(64, lambda rng, epoch: np.roll(np.arange(64), -8))
 
-    def batches(local_batch_size, seed, start_step):
-        for step in range(start_step + 1, 10**6):
-            rows = np.arange(step * BATCH, (step + 1) * BATCH) % len(source)
-            records = take(source, rows)
-            batch = {**_encode(records), "weight": np.ones(BATCH, np.float32)}
-            if step == 6:
-                batch["inputs"]["x"][3] = np.inf
-            yield {**batch, "id": records["id"]}
+    def encode_with_inf(records: dict) -> dict:
+        batch = _encode(records)
+        if "r48" in records["id"]:  # the batch of step 6: rows 48..55
+            batch["inputs"]["x"][3] = np.inf
+        return batch
 
     workdir = str(tmp_path / "run")
     with pytest.raises(PgxError) as caught:
-        fit(_config(), _experiment(source, batches), workdir)
+        fit(_config(), _experiment(source, order=from_row_8, encode=encode_with_inf), workdir)
     message = str(caught.value)
     assert "training loss became nan at step 6;" in message
     assert "batch record ids r48, r49, r50, r51, r52, ... (3 more); all 8 in" in message
@@ -102,8 +95,8 @@ def test_nan_label_is_named_before_its_step(tmp_path):
 def test_label_outside_0_1_is_named_for_binary_tasks():
     batch = {"label": np.array([0.0, 2.0, 1.0, -1.0]), "weight": np.array([1.0, 1, 1, 0])}
     with pytest.raises(PgxError, match="label 2.0 of record 'b' is outside \\[0, 1\\].*1 such"):
-        _check_labels(batch, np.array([b"a", b"b", b"c", b"d"]), "binary", 3)
-    _check_labels(batch, None, "regression", 3)
+        check_labels(batch, np.array([b"a", b"b", b"c", b"d"]), "binary", 3)
+    check_labels(batch, None, "regression", 3)
 
 
 def test_training_batches_carry_record_ids_outside_the_inputs():
@@ -114,21 +107,21 @@ def test_training_batches_carry_record_ids_outside_the_inputs():
     np.testing.assert_array_equal(batch["label"], np.arange(20)[rows] % 2)
 
 
-def test_sigint_saves_a_checkpoint_and_the_rerun_resumes(tmp_path, capsys):
+def test_sigint_saves_a_checkpoint_and_the_rerun_resumes(tmp_path, capsys, monkeypatch):
     """Ctrl-C in mid-run: the step in progress finishes, a checkpoint is written, Preempted."""
     source = _source(np.arange(64) % 2)
     workdir = str(tmp_path / "run")
+    step_once = loop._Training._step
 
-    def interrupted(local_batch_size, seed, start_step):
-        for step, batch in enumerate(
-            pipeline.train_batches(source, _encode, BATCH, seed, start_step)
-        ):
-            if start_step + step + 1 == 7:
-                os.kill(os.getpid(), signal.SIGINT)
-            yield batch
+    def interrupted_at_7(self, state, step):
+        if step + 1 == 7:
+            os.kill(os.getpid(), signal.SIGINT)
+        return step_once(self, state, step)
 
+    monkeypatch.setattr(loop._Training, "_step", interrupted_at_7)
     with pytest.raises(Preempted, match="stopped by signal 2 at step 7"):
-        fit(_config(), _experiment(source, interrupted), workdir)
+        fit(_config(), _experiment(source), workdir)
+    monkeypatch.setattr(loop._Training, "_step", step_once)
     assert load_state_tree(workdir)[0] == 7
     results = fit(_config(), _experiment(source), workdir)
     assert "resuming from step 7" in capsys.readouterr().out

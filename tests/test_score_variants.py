@@ -188,17 +188,17 @@ def test_malformed_vcf_is_one_error_naming_file_and_line(files, tmp_path, capsys
 
 
 def test_rc_shared_model_scores_a_window_and_its_reverse_complement_alike(run, files):
-    from pgx_jax.train.restore import restore_run
-    from pgx_jax.variants.scoring import window_scorer
+    from pgx_jax.runs import load_run
+    from pgx_jax.variants.scoring import window_outputs
 
-    restored = restore_run(run)
+    restored = load_run(run)
     contig = files["contig"]
     windows = [contig[start : start + 101] for start in (0, 150, 160, 299)]
     flipped = reverse_complement(windows, DNA)
     ids = [str(i) for i in range(len(windows))]
-    forward = window_scorer(restored, 4)(windows, ids)
-    np.testing.assert_allclose(window_scorer(restored, 4)(flipped, ids), forward, atol=1e-5)
-    averaged = window_scorer(restored, 3, average_strands=True)(windows, ids)
+    forward = window_outputs(restored, windows, ids, 4)
+    np.testing.assert_allclose(window_outputs(restored, flipped, ids, 4), forward, atol=1e-5)
+    averaged = window_outputs(restored, windows, ids, 3, average_strands=True)
     np.testing.assert_allclose(averaged, forward, atol=1e-5)
 
 
@@ -297,37 +297,41 @@ def test_strand_averaging_run_scores_the_mean_of_both_strands():
     """A `data.rc_average` run (StrandAverage around DeepBind) and `--average_strands` on the
     bare model both give the mean logit of a window and its reverse complement."""
     import functools
-    import types
 
     import jax
+    import ml_collections
+    import optax
 
     from experiments.binding import StrandAverage, encode_nucleotides
-    from pgx_jax.experiment import Experiment
+    from pgx_jax.experiment import Predictor
     from pgx_jax.models import create_model
-    from pgx_jax.variants.scoring import window_scorer
+    from pgx_jax.runs import Run
+    from pgx_jax.train.state import create_train_state
+    from pgx_jax.variants.scoring import window_outputs
 
     bare = create_model("deepbind", num_filters=8, filter_width=9, hidden=16)
-    variables = bare.init(jax.random.key(0), np.zeros((1, 101, 4), np.float32))
+    x = np.zeros((1, 101, 4), np.float32)
+    variables = bare.init(jax.random.key(0), x)
     encode = functools.partial(encode_nucleotides, alphabet=DNA, length=101, unknown="uniform")
-    splits = {"train": [{"label": np.float32(0)}]}
+    config = ml_collections.ConfigDict({"data": {"batch_size": 2}})
 
     def run(model):
-        experiment = Experiment(model, "binary", splits, encode, ())
-        wrapped = {"params": {"model": variables["params"]}}  # StrandAverage's submodule
-        chosen = wrapped if isinstance(model, StrandAverage) else variables
-        return types.SimpleNamespace(experiment=experiment, variables=chosen, workdir="run")
+        wrapped = {"model": variables["params"]}  # StrandAverage's submodule
+        params = wrapped if isinstance(model, StrandAverage) else variables["params"]
+        state = create_train_state(model, optax.identity(), {"x": x}, 0).replace(params=params)
+        return Run("run", config, Predictor(model, "binary", encode, ()), state, 0, "latest")
 
     rng = np.random.default_rng(3)
     windows = ["".join(rng.choice(list("ACGT"), 101)) for _ in range(5)]
     flipped, ids = reverse_complement(windows, DNA), list("abcde")
-    forward = window_scorer(run(bare), 2)(windows, ids)
-    backward = window_scorer(run(bare), 2)(flipped, ids)
+    forward = window_outputs(run(bare), windows, ids, 2)
+    backward = window_outputs(run(bare), flipped, ids, 2)
     assert np.abs(forward - backward).max() > 1e-3  # the bare model is not symmetric
-    averaged = window_scorer(run(StrandAverage(bare)), 2)(windows, ids)
+    averaged = window_outputs(run(StrandAverage(bare)), windows, ids, 2)
     np.testing.assert_allclose(averaged, (forward + backward) / 2, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(
-        window_scorer(run(StrandAverage(bare)), 2)(flipped, ids), averaged, rtol=1e-5, atol=1e-6
+        window_outputs(run(StrandAverage(bare)), flipped, ids, 2), averaged, rtol=1e-5, atol=1e-6
     )
     np.testing.assert_allclose(
-        window_scorer(run(bare), 3, average_strands=True)(windows, ids), averaged, rtol=1e-5
+        window_outputs(run(bare), windows, ids, 3, average_strands=True), averaged, rtol=1e-5
     )

@@ -14,7 +14,8 @@ import pytest
 from conftest import REPO, run_pgx
 
 from pgx_jax.checkpoint import load_state_tree
-from pgx_jax.experiment import Experiment
+from pgx_jax.data import sampling
+from pgx_jax.experiment import Experiment, Predictor
 from pgx_jax.models import create_model
 from pgx_jax.train import loop, sweep
 from pgx_jax.train.writers import read_metrics
@@ -155,14 +156,15 @@ def test_seed_groups_and_what_keeps_a_group_apart():
     with_protocol = sweep.apply_overrides(config, {"protocol.field": "data.fold"})
     assert "protocol" in sweep._config_obstacle(with_protocol)
 
-    def experiment(num_filters: int, train_batches=None) -> Experiment:
+    def experiment(num_filters: int, order=None) -> Experiment:
         model = create_model(name="deepbind", num_filters=num_filters)
-        return Experiment(model, "binary", {}, None, (), train_batches=train_batches)
+        return Experiment(Predictor(model, "binary", None, ()), {}, order=order)
 
     assert sweep._experiment_obstacle([experiment(4), experiment(4)]) is None
     assert "depends on the seed" in sweep._experiment_obstacle([experiment(4), experiment(5)])
-    own_batches = [experiment(4, train_batches=print), experiment(4, train_batches=print)]
-    assert "batches its own" in sweep._experiment_obstacle(own_batches)
+    order = sampling.shuffled(10)
+    own_order = [experiment(4, order=order), experiment(4, order=order)]
+    assert "its own training order" in sweep._experiment_obstacle(own_order)
 
 
 def _steps(directory: str) -> list[str]:

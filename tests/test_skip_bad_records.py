@@ -21,8 +21,8 @@ from pgx_jax.data.alphabets import DNA
 from pgx_jax.data.builders import dti_matrix
 from pgx_jax.data.readers import SKIPPED_RECORDS_FILE, BadRecords, read_fasta
 from pgx_jax.errors import PgxError
+from pgx_jax.runs import load_run
 from pgx_jax.train.loop import fit
-from pgx_jax.train.restore import restore_run
 
 FASTA = ">a\nACGT\n>b\nACZT\n>c\nGGCC\nAA\n>a\nTTTT\n>d\nCCCC\n"
 """Record b (line 3) has a Z; the second a (line 8) repeats an id."""
@@ -147,7 +147,7 @@ def test_predict_fasta_two_bad_records_error_or_skip(tmp_path):
          "--config.train.num_steps=4", f"--workdir={workdir}"]
     )  # fmt: skip
     assert status == 0
-    run = restore_run(workdir)
+    run = load_run(workdir)
     path = tmp_path / "new.fa"
     path.write_text(FASTA.replace("ACGT\n", "ACGT" * 30 + "\n"))
     with pytest.raises(PgxError) as caught:
@@ -157,8 +157,9 @@ def test_predict_fasta_two_bad_records_error_or_skip(tmp_path):
         "for DNA"
     )
     bad = BadRecords("skip")
-    ids, predictions = predict_file(run, str(path), bad=bad)
-    assert ids == ["a", "c", "d"] and predictions.shape == (3,)
+    records, found = predict_file(run, str(path), bad=bad)
+    predictions = found.predictions
+    assert list(records["id"]) == ["a", "c", "d"] and predictions.shape == (3,)
     assert [(b.line, b.record) for b in bad.skipped] == [(3, "b"), (8, "a")]
     assert "invalid character 'Z'" in bad.skipped[0].problem
     later = tmp_path / "later.fa"  # the encoder's problem (line 5) precedes the reader's (7)
@@ -167,7 +168,8 @@ def test_predict_fasta_two_bad_records_error_or_skip(tmp_path):
         predict_file(run, str(later), batch_size=1)
     kept = tmp_path / "kept.fa"
     kept.write_text(">a\n" + "ACGT" * 30 + "\n>c\nGGCC\nAA\n>d\nCCCC\n")
-    np.testing.assert_allclose(predict_file(run, str(kept))[1], predictions, rtol=1e-6)
+    again = predict_file(run, str(kept))[1].predictions
+    np.testing.assert_allclose(again, predictions, rtol=1e-6)
 
 
 def test_builder_data_sets_refuse_skip_rather_than_ignore_it(tmp_path, capsys):

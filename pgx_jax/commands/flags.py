@@ -1,5 +1,13 @@
-"""Flag parsing shared by subcommands: a config file with overrides, and plain flags."""
+"""Flag parsing shared by subcommands: a config file with overrides, and plain flags.
 
+Where a config (or sweep) file is found, one rule: `PATH` itself if that file exists (absolute,
+or relative to the current directory); otherwise the same relative path in the project's
+`configs/` folder, written `configs/binding/deepbind.py` or `binding/deepbind.py`, found through
+the installed `configs` package, so it works the same from any directory and from a
+non-editable install.
+"""
+
+import importlib.util
 import os
 from collections.abc import Callable
 
@@ -9,12 +17,85 @@ from ml_collections import config_flags
 
 from pgx_jax.errors import PgxError
 
-DEFAULT_CONFIG = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-    "configs",
-    "binding",
-    "deepbind.py",
-)
+DEFAULT_CONFIG = "configs/binding/deepbind.py"  # found by the same rule as `--config`
+
+
+def project_config_dirs() -> list[str]:
+    """The folders of the importable `configs` package (the one the config files import
+    `configs.base` from); empty if there is none."""
+    try:
+        spec = importlib.util.find_spec("configs")
+    except (ImportError, ValueError):
+        return []
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return [os.path.abspath(folder) for folder in spec.submodule_search_locations]
+
+
+def find_config(path: str, what: str = "config file") -> str:
+    """The file `path` names, by the one rule (module docstring): `path` unchanged if it is a
+    file, else its place in the project's `configs/` folder. Found nowhere: one PgxError line
+    naming the path and the places looked."""
+    if os.path.isfile(path):
+        return path
+    if not path:
+        raise PgxError(f"{what}: the path is empty")
+    looked = [os.path.abspath(path)]
+    relative = os.path.normpath(path)
+    if not os.path.isabs(relative):
+        parts = relative.split(os.sep)
+        if parts[0] == "configs" and len(parts) > 1:
+            parts = parts[1:]  # `configs/binding/x.py` and `binding/x.py` alike
+        if parts[0] != os.pardir:
+            folders = project_config_dirs()
+            for folder in folders:
+                candidate = os.path.join(folder, *parts)
+                if os.path.isfile(candidate):
+                    return candidate
+            looked.append(
+                os.path.join(folders[0], *parts) if folders else "configs/ (no `configs` package)"
+            )
+    raise PgxError(f"{what} not found: {path!r} (looked for {' and '.join(looked)})")
+
+
+def find_config_spec(spec: str, what: str = "config file") -> str:
+    """`PATH[:ARG]` with PATH found by `find_config`; the `:ARG` suffix kept as it was."""
+    path, sep, arg = spec.partition(":")
+    return find_config(path, what) + sep + arg
+
+
+class _FindingParser(flags.ArgumentParser):
+    """The parser of config_flags' `--config` flag with its path found by `find_config_spec`
+    first: config_flags then loads (and names in its messages) the file found. The flag's
+    `config_filename` stays the `PATH[:ARG]` as given, which the same rule finds again."""
+
+    def __init__(self, loader: flags.ArgumentParser):
+        self._loader = loader
+
+    def parse(self, argument):
+        if isinstance(argument, str):
+            argument = find_config_spec(argument)
+        return self._loader.parse(argument)
+
+    def flag_type(self) -> str:
+        return self._loader.flag_type()
+
+
+def _define_config(flag_values: flags.FlagValues, argv: list[str]) -> None:
+    """`--config` from `config_flags.DEFINE_config_file` with its parser wrapped in
+    `_FindingParser` (absl's public `Flag.parser`); the default is set after the wrapping
+    (`FlagValues.set_default`), as config_flags parses a default when the flag is defined."""
+    config_flags.DEFINE_config_file(
+        "config",
+        None,
+        "config file, optionally with :ARG; a path, or a path relative to configs/",
+        flag_values=flag_values,
+        lock_config=True,
+        sys_argv=argv,
+    )
+    flag = flag_values["config"]
+    flag.parser = _FindingParser(flag.parser)
+    flag_values.set_default("config", DEFAULT_CONFIG)
 
 
 def _one_line(err: Exception) -> str:
@@ -34,21 +115,14 @@ def parse(
 ) -> tuple[flags.FlagValues, ml_collections.ConfigDict | None]:
     """Parse `argv` with the flags `define` adds (and `--config` with overrides if asked).
 
-    Every parse problem (unknown flag, missing config file, misspelt override, bad value)
-    becomes one PgxError line.
+    Every parse problem (unknown flag, config file found nowhere, misspelt override, bad
+    value) becomes one PgxError line.
     """
     flag_values = flags.FlagValues()
     argv = [f"pgx {command}", *argv]
     try:
         if with_config:
-            config_flags.DEFINE_config_file(
-                "config",
-                DEFAULT_CONFIG,
-                "config file, optionally with :ARG",
-                flag_values=flag_values,
-                lock_config=True,
-                sys_argv=argv,
-            )
+            _define_config(flag_values, argv)
         define(flag_values)
         flag_values(argv)
         config = flag_values.config if with_config else None

@@ -1,11 +1,14 @@
-"""`pgx motifs --workdir DIR [--output DIR] [--threshold 0.5] [--top 3]`: filters as motifs.
+"""`pgx motifs --workdir DIR [--fasta SEQS.fa] [--output DIR] [--threshold 0.5] [--top 3]`:
+filters as motifs.
 
 For a run whose model starts with a `OneHotConv`, every first-layer filter becomes a position
-frequency matrix of the test subsequences that activate it above `threshold` times its maximum
-(positives only for classification), trimmed of uninformative flanks. Writes `motifs.meme`
-(MEME minimal format), `logos/filter_<f>.png` and `motif_matches.tsv` (the `top` JASPAR CORE
-vertebrate matches of each filter, filters ranked by how well their best site separates the
-classes).
+frequency matrix of the subsequences that activate it above `threshold` times its maximum,
+trimmed of uninformative flanks. The sequences scanned are the run's test split (positives
+only for classification; rebuilt from the run's data set, which must be at hand), or the
+records of `--fasta` (all of them; the model alone is restored from the workdir). Writes
+`motifs.meme` (MEME minimal format), `logos/filter_<f>.png` and `motif_matches.tsv` (the `top`
+JASPAR CORE vertebrate matches of each filter, filters ranked by how well their best site
+separates the classes).
 """
 
 import os
@@ -26,6 +29,9 @@ MATCH_COLUMNS = (
 def _define(flag_values: flags.FlagValues) -> None:
     flags.DEFINE_string("workdir", None, "run directory of a finished run", flag_values=flag_values)
     flags.DEFINE_string(
+        "fasta", None, "sequences to scan (default: the run's test split)", flag_values=flag_values
+    )
+    flags.DEFINE_string(
         "output", None, "output directory (default: the workdir)", flag_values=flag_values
     )
     flags.DEFINE_float(
@@ -38,29 +44,51 @@ def _define(flag_values: flags.FlagValues) -> None:
     )
 
 
-def filter_motifs(run, threshold: float = 0.5, top: int = 3, max_sequences: int = 20000) -> list:
-    """One dict per first-layer filter, most discriminative first.
+def scanned_sequences(run, fasta: str | None, max_sequences: int) -> tuple[dict, np.ndarray]:
+    """Encoded sequences to scan and their labels (None without): the records of `fasta`, or
+    the run's test split (else validation, else train), at most `max_sequences`."""
+    from pgx_jax.data.sources import take
+    from pgx_jax.experiment import build_experiment
 
-    Keys: filter, auroc (NaN for regression), sites, pfm [W, 4], motif (trimmed, maybe empty),
+    if fasta:
+        from pgx_jax.data.readers import read_fasta
+
+        records = read_fasta(fasta)[:max_sequences]
+        batch = run.predictor.encode(
+            {
+                "id": np.array([r.id for r in records]),
+                "sequence": np.array([r.sequence for r in records]),
+            }
+        )
+        return batch, None
+    experiment = build_experiment(run.config)
+    splits = experiment.splits
+    source = splits[next(s for s in ("test", "validation", "train") if s in splits)]
+    batch = experiment.encode_split(take(source, np.arange(min(len(source), max_sequences))))
+    return batch, np.asarray(batch["label"])
+
+
+def filter_motifs(
+    run, batch: dict, labels: np.ndarray | None, threshold: float = 0.5, top: int = 3
+) -> list:
+    """One dict per first-layer filter of the encoded sequences `batch`, most discriminative
+    first (by AUROC of its best site against `labels` for classification; in filter order
+    without labels or for regression).
+
+    Keys: filter, auroc (NaN without it), sites, pfm [W, 4], motif (trimmed, maybe empty),
     matches (best JASPAR matches of the trimmed motif, best first).
     """
-    from pgx_jax.data.sources import take
     from pgx_jax.interpret.filters import first_layer_activations, rank_filters
     from pgx_jax.interpret.motifs import best_jaspar_matches, filter_pfms, trim_pfm
 
-    splits = run.experiment.splits
-    name = next((s for s in ("test", "validation", "train") if s in splits), None)
-    source = splits[name]
-    batch = run.experiment.encode(take(source, np.arange(min(len(source), max_sequences))))
     x = batch["inputs"].get("x")
     if x is None or np.ndim(x) != 3 or np.shape(x)[2] != 4:
         raise PgxError(f"{run.workdir}: the model's input is not one-hot DNA/RNA [N, L, 4]")
     try:
-        activations = first_layer_activations(run.experiment.model, run.variables, x)
+        activations = first_layer_activations(run.predictor.model, run.variables, x)
     except IndexError:
         raise PgxError(f"{run.workdir}: the model has no OneHotConv first layer") from None
-    labels = np.asarray(batch["label"])
-    classified = run.experiment.task in ("binary", "multilabel")
+    classified = labels is not None and run.predictor.task in ("binary", "multilabel")
     positive = (labels.reshape(len(labels), -1) > 0).any(axis=1) if classified else None
     auroc = (
         rank_filters(activations, positive.astype(np.float32))
@@ -126,10 +154,11 @@ def main(argv: list[str]) -> int:
     flag_values, _ = parse("motifs", argv, _define, with_config=False)
     if not flag_values.workdir:
         raise PgxError("--workdir is required")
-    from pgx_jax.train.restore import restore_run
+    from pgx_jax.runs import load_run
 
-    run = restore_run(flag_values.workdir)
-    found = filter_motifs(run, flag_values.threshold, flag_values.top, flag_values.max_sequences)
+    run = load_run(flag_values.workdir)
+    batch, labels = scanned_sequences(run, flag_values.fasta, flag_values.max_sequences)
+    found = filter_motifs(run, batch, labels, flag_values.threshold, flag_values.top)
     output = flag_values.output or flag_values.workdir
     write_motifs(found, output)
     matched = sum(bool(m["matches"]) for m in found)

@@ -1,7 +1,7 @@
 """`pgx mutagenesis --workdir RUN --fasta SEQ.fa [--record ID ...] --outdir DIR`: in-silico
 mutagenesis, gradient x input and integrated gradients of a run's model on FASTA records.
 
-Each record is encoded by the run's experiment (its alphabet, length and padding) and
+Each record is encoded by the run's Predictor (its alphabet, length and padding) and
 explained through the model's raw output (the logit for classification; `--output_index`
 picks one output of a multi-output model). Per record, named by its id, DIR gets:
 `<id>.npz` (sequence, score, ism [L, K] with 0 at the reference letter, grad_x_input,
@@ -47,16 +47,8 @@ def explain_record(run, sequence: str, record_id: str, output_index: int, steps:
     unpadded positions; with the one-hot input and the model's score."""
     from pgx_jax.interpret import mutagenesis as ism
 
-    experiment = run.experiment
-    source = experiment.splits["train"]
-    label = np.asarray(source[0]["label"])
-    encoded = experiment.encode(
-        {
-            "id": np.array([record_id]),
-            "sequence": np.array([sequence]),
-            "label": np.zeros((1, *label.shape), label.dtype),
-        }
-    )
+    predictor = run.predictor
+    encoded = predictor.encode({"id": np.array([record_id]), "sequence": np.array([sequence])})
     inputs = {name: np.asarray(value) for name, value in encoded["inputs"].items()}
     x = inputs.get("x")
     if x is None or x.ndim != 3 or not np.issubdtype(x.dtype, np.floating):
@@ -64,7 +56,7 @@ def explain_record(run, sequence: str, record_id: str, output_index: int, steps:
             f"{run.workdir}: mutagenesis needs one-hot sequence inputs 'x' [B, L, K]; "
             f"experiment {run.config.experiment!r} gives {sorted(inputs)}"
         )
-    score_fn = ism.model_score_fn(experiment.model, run.variables, inputs, output_index)
+    score_fn = ism.model_score_fn(predictor.model, run.variables, inputs, output_index)
     x = x[0]
     keep = np.asarray(inputs["mask"][0], bool) if "mask" in inputs else np.ones(len(x), bool)
     return {
@@ -127,7 +119,7 @@ def main(argv: list[str]) -> int:
     if flag_values.steps <= 0:
         raise PgxError(f"--steps must be positive, got {flag_values.steps}")
     from pgx_jax.data.readers import read_fasta
-    from pgx_jax.train.restore import restore_run
+    from pgx_jax.runs import load_run
 
     records = read_fasta(flag_values.fasta)
     if flag_values.record:
@@ -138,7 +130,12 @@ def main(argv: list[str]) -> int:
         records = [by_id[name] for name in flag_values.record]
     else:
         records = records[: flag_values.max_records]
-    run = restore_run(flag_values.workdir)
+    run = load_run(flag_values.workdir)
+    if run.predictor.reads != ("sequence",):
+        raise PgxError(
+            f"{flag_values.workdir}: experiment {run.config.experiment!r} does not read "
+            "sequences; mutagenesis needs a sequence model"
+        )
     letters = {"rna": "ACGU"}.get(run.config.data.get("alphabet", "dna"), "ACGT")
     os.makedirs(flag_values.outdir, exist_ok=True)
     for record in records:

@@ -1,20 +1,25 @@
-"""`pgx predict --workdir DIR --input FILE [--output out.csv] [--skip_bad]`: a run's predictions.
+"""`pgx predict --workdir DIR --input FILE [--output out.csv] [--skip_bad] [--tuned]`: a run's
+predictions on new records.
 
-The input decides how records are read, the run's experiment how they are encoded:
-- FASTA (plain or gzip) for sequence models: each record is encoded by the run's own
-  experiment (`encode`, so the same alphabet, length and padding as in training);
-- CSV (`.csv`, plain or gzip) with a header, for experiments whose module defines
-  `prediction_columns(config)`, `encode_prediction_row(config, row)` and
-  `prediction_inputs(rows)` (drug-target runs: `id,smiles,protein`, see `experiments/dti.py`);
-  each row is tokenised as training tokenises.
-- text with [[marked]] drugs, one sentence a line, for drug-drug interaction runs: handed to
-  `pgx predict-ddi` (a TSV of every marked pair's relation and class probabilities).
-Records are scored by the best (or latest) checkpoint in fixed-size jitted batches, with a
-progress bar. The output has one row per record: its id and the prediction (a probability for
-binary tasks, one column per task or class as `prediction_<k>`, values for regression); CSV,
-or Parquet when the name ends in `.parquet`; standard output without `--output`.
+The run is restored from its directory alone (`pgx_jax.load_run`); its Predictor says which
+record fields it reads, and the input gives them:
+- a table (`.csv` or `.tsv`, plain or gzip) with a header naming `id` and those fields
+  (`id,smiles,protein` for a drug-target run, `id,smiles` for the solubility QSAR,
+  `id,sequence` for a sequence model);
+- FASTA (plain or gzip) for sequence models;
+- text with [[marked]] drugs, one sentence a line, for drug-drug interaction runs: every pair
+  of marked drugs in a line is one record (its line, drug1, drug2 and the filter rule it
+  matches are written beside its prediction).
+Each record is encoded exactly as training encodes and scored by the best (or latest)
+checkpoint in fixed-size jitted batches, with a progress bar. The output has one row per
+record: its id and the prediction (a probability for binary tasks, one column per task or
+class as `prediction_<k>`, values for regression); a run with named classes writes one
+probability column per class and the `call` (the DDI relation: pairs matched by a filter rule
+are negative where the run filtered; `--tuned` calls with the run's validation-tuned weight on
+the negative class). CSV, TSV (`.tsv`) or Parquet (`.parquet`); CSV on standard output without
+`--output`.
 
-A bad record (one the encoder rejects, an unparsable SMILES, a missing CSV field) is an error
+A bad record (one the encoder rejects, an unparsable SMILES, a missing field) is an error
 naming the file, line and record; with `--skip_bad` it is left out instead, the count and the
 first few are printed, and every one is listed in `<output>.skipped.tsv` (on standard error
 without `--output`).
@@ -25,17 +30,18 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 from absl import flags
 
 from pgx_jax.commands.flags import parse
-from pgx_jax.data.pipeline import pad_to
 from pgx_jax.data.readers import BadRecords, open_text
 from pgx_jax.errors import PgxError
 
-CSV_SUFFIXES = (".csv", ".csv.gz")
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
+SENTENCE_FIELDS = ("tokens", "e1_index", "e2_index")
+"""What a DDI run's Predictor reads; its input is [[marked]] sentences."""
 
 
 def _define(flag_values: flags.FlagValues) -> None:
@@ -43,11 +49,14 @@ def _define(flag_values: flags.FlagValues) -> None:
     flags.DEFINE_string(
         "input",
         None,
-        "FASTA; CSV (id,smiles,protein) for drug-target runs; [[marked]] sentences for DDI runs",
+        "CSV/TSV with id and the fields the run reads; FASTA; [[marked]] sentences for DDI runs",
         flag_values=flag_values,
     )
     flags.DEFINE_string(
-        "output", None, "CSV or .parquet output (default: standard output)", flag_values=flag_values
+        "output",
+        None,
+        "CSV, .tsv or .parquet output (default: CSV on standard output)",
+        flag_values=flag_values,
     )
     flags.DEFINE_integer(
         "batch_size",
@@ -61,168 +70,199 @@ def _define(flag_values: flags.FlagValues) -> None:
         "leave out bad records, count and list them, instead of stopping at the first",
         flag_values=flag_values,
     )
+    flags.DEFINE_bool(
+        "tuned",
+        False,
+        "multiclass runs trained with eval.tune_negative_weight: call with that weight",
+        flag_values=flag_values,
+    )
 
 
-def _score(
-    run, batches: Iterator[tuple[dict, int]], total: int, size: int, progress: bool, path: str
-):
-    """Predictions [N, ...] of `run` on encoded batches (model inputs, rows), jitted and padded
-    to `size` rows so every batch has one shape; PgxError naming `path` if no record is left."""
-    import jax
-    from tqdm import tqdm
-
-    from pgx_jax.train.losses import link
-
-    model, task = run.experiment.model, run.experiment.task
-    apply = jax.jit(lambda v, inputs: link(task, model.apply(v, **inputs, train=False)))
-    outputs = []
-    with tqdm(total=total, desc="predict", unit="record", disable=not progress) as bar:
-        for inputs, rows in batches:
-            if rows:
-                outputs.append(np.asarray(apply(run.variables, pad_to(inputs, size)))[:rows])
-            bar.update(rows)
-    if not outputs:
-        raise PgxError(f"{path}: no records left to predict")
-    return np.concatenate(outputs)
-
-
-def _encode_fasta_batch(experiment, records: dict, lines: list[int], path: str, bad):
-    """Encoded records and the indices kept; a rejected record goes to `bad` with its line."""
+def read_table(path: str, columns: tuple[str, ...], bad: BadRecords) -> tuple[dict, list[int]]:
+    """The `columns` of every row of a CSV or TSV file (by suffix) with a header, and each
+    row's line; a row missing one is a bad record, a header without one an error."""
+    delimiter = "\t" if path.lower().endswith((".tsv", ".tsv.gz")) else ","
+    rows, lines = [], []
     try:
-        return experiment.encode(records), np.arange(len(records["id"]))
+        with open_text(path) as f:
+            reader = csv.DictReader(f, delimiter=delimiter)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise PgxError(
+                    f"table {path} line 1: header {reader.fieldnames} lacks {missing}; "
+                    f"expected columns {list(columns)}"
+                )
+            for row in reader:
+                name = (row.get("id") or "").strip() or f"line {reader.line_num}"
+                empty = [c for c in columns if not (row.get(c) or "").strip()]
+                if empty:
+                    problem = f"record {name!r}: missing field {empty[0]!r}"
+                    bad.reject(path, reader.line_num, name, problem)
+                    continue
+                rows.append([row[c].strip() for c in columns])
+                lines.append(reader.line_num)
+    except UnicodeDecodeError as err:
+        raise PgxError(f"table {path}: not valid UTF-8 text ({err.reason})") from None
+    except csv.Error as err:
+        raise PgxError(f"table {path}: {err}") from None
+    records = {c: np.array([r[i] for r in rows], dtype=object) for i, c in enumerate(columns)}
+    return records, lines
+
+
+def read_records(run, path: str, bad: BadRecords) -> tuple[dict, list[int]]:
+    """The input's records (`id`, the fields the run reads and, for sentences, the columns
+    written beside the predictions) and each record's line; PgxError naming what the run
+    accepts when the file is not one of them."""
+    from pgx_jax.data.ddi_corpus import read_marked_sentences
+    from pgx_jax.data.readers import read_fasta_lines
+
+    reads = tuple(run.predictor.reads)
+    if path.lower().endswith(TABLE_SUFFIXES):
+        return read_table(path, ("id", *reads), bad)
+    if reads == ("sequence",):
+        found, lines = read_fasta_lines(path, bad_records=bad)
+        records = {
+            "id": np.array([r.id for r in found], dtype=object),
+            "sequence": np.array([r.sequence for r in found], dtype=object),
+        }
+        return records, lines
+    if reads == SENTENCE_FIELDS:
+        return read_marked_sentences(path, run.config.data.lowercase, run.config.data.numbers)
+    raise PgxError(
+        f"{path}: the {run.config.experiment!r} run in {run.workdir} predicts from a CSV or TSV "
+        f"table with columns {['id', *reads]}"
+    )
+
+
+def _encode(predictor, records: dict, lines: list[int], path: str, found: BadRecords):
+    """Encoded records and the indices kept; a rejected record goes to `found` with its line."""
+    try:
+        return predictor.encode(records), np.arange(len(records["id"]))
     except PgxError:
         kept = []
         for i, name in enumerate(records["id"]):
             try:
-                experiment.encode({k: v[i : i + 1] for k, v in records.items()})
+                predictor.encode({k: v[i : i + 1] for k, v in records.items()})
                 kept.append(i)
             except PgxError as err:
-                bad.reject(path, lines[i], str(name), f"record {str(name)!r}: {err}")
+                found.reject(path, lines[i], str(name), f"record {str(name)!r}: {err}")
         kept = np.asarray(kept, np.int64)
         if not kept.size:
             return None, kept
-        return experiment.encode({k: v[kept] for k, v in records.items()}), kept
+        return predictor.encode({k: v[kept] for k, v in records.items()}), kept
 
 
-def predict_fasta(
-    run, path: str, batch_size: int = 0, progress: bool = True, bad: BadRecords | None = None
-):
-    """Ids and predictions [N, ...] of a restored run on the records of a FASTA file.
-
-    Records the reader or the encoder rejects go to `bad` in file order: under "error" the
-    first in the file raises once every record before it has been encoded."""
-    from pgx_jax.data.readers import read_fasta_lines
-
-    bad = bad or BadRecords()
-    found = BadRecords("skip")
-    records, lines = read_fasta_lines(path, bad_records=found)
-    source = run.experiment.splits["train"]
-    label = np.asarray(source[0]["label"]) if len(source) else np.zeros((), np.float32)
-    size = batch_size or run.config.data.batch_size
-    ids: list[str] = []
-
-    def batches():
-        for start in range(0, len(records), size):
-            chunk = records[start : start + size]
-            batch = {
-                "id": np.array([r.id for r in chunk]),
-                "sequence": np.array([r.sequence for r in chunk]),
-                "label": np.zeros((len(chunk), *label.shape), label.dtype),
-            }
-            encoded, kept = _encode_fasta_batch(
-                run.experiment, batch, lines[start : start + size], path, found
-            )
-            checked_to = lines[min(start + size, len(records)) - 1]
-            if bad.policy == "error" and any(b.line <= checked_to for b in found.skipped):
-                bad.replay(found)
-            ids.extend(chunk[i].id for i in kept)
-            yield (encoded["inputs"] if encoded else None), int(kept.size)
-
-    predictions = _score(run, batches(), len(records), size, progress, path)
-    bad.replay(found)
-    return ids, predictions
-
-
-def read_csv_rows(path: str, columns: tuple[str, ...], bad: BadRecords) -> Iterator[tuple]:
-    """(line, row) of every CSV data row with all `columns` filled; a row missing one is a bad
-    record. A header without one of `columns` is an error."""
-    try:
-        with open_text(path) as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in columns if c not in (reader.fieldnames or [])]
-            if missing:
-                raise PgxError(
-                    f"CSV file {path} line 1: header {reader.fieldnames} lacks {missing}; "
-                    f"expected columns {list(columns)}"
-                )
-            for row in reader:
-                line = reader.line_num
-                name = (row.get("id") or "").strip() or f"line {line}"
-                empty = [c for c in columns if not (row.get(c) or "").strip()]
-                if empty:
-                    bad.reject(path, line, name, f"record {name!r}: missing field {empty[0]!r}")
-                    continue
-                yield line, {c: row[c].strip() for c in columns}
-    except UnicodeDecodeError as err:
-        raise PgxError(f"CSV file {path}: not valid UTF-8 text ({err.reason})") from None
-    except csv.Error as err:
-        raise PgxError(f"CSV file {path}: {err}") from None
-
-
-def predict_csv(
+def predict_records(
     run,
-    module,
+    records: dict,
+    lines: list[int],
     path: str,
     batch_size: int = 0,
-    progress: bool = True,
     bad: BadRecords | None = None,
+    found: BadRecords | None = None,
+    progress: bool = True,
 ):
-    """Ids and predictions of a restored run on the rows of a CSV file, each encoded by the
-    experiment module's `encode_prediction_row`."""
+    """The indices of the records kept and their Predictions (`Run.predict`).
+
+    Bad records go to `bad` in file order, those the reader already `found` among them: under
+    "error" the first in the file raises once every record before it has been encoded."""
+    from tqdm import tqdm
+
     bad = bad or BadRecords()
-    encode_row: Callable = module.encode_prediction_row
-    ids, encoded = [], []
-    for line, row in read_csv_rows(path, module.prediction_columns(run.config), bad):
-        try:
-            encoded.append(encode_row(run.config, row))
-            ids.append(row["id"])
-        except PgxError as err:
-            bad.reject(path, line, row["id"], f"record {row['id']!r}: {err}")
-    size = batch_size or run.config.data.batch_size
+    found = found or BadRecords("skip")
+    size = run.batch_size(batch_size)
+    total = len(records["id"])
+    kept_rows: list[np.ndarray] = []
 
-    def batches():
-        for start in range(0, len(encoded), size):
-            chunk = encoded[start : start + size]
-            stacked = {k: np.stack([r[k] for r in chunk]) for k in chunk[0]}
-            padded = pad_to(stacked, size)
-            yield module.prediction_inputs(padded), len(chunk)
+    def batches() -> Iterator[dict]:
+        for start in range(0, total, size):
+            chunk = {k: v[start : start + size] for k, v in records.items()}
+            encoded, kept = _encode(run.predictor, chunk, lines[start : start + size], path, found)
+            checked_to = lines[min(start + size, total) - 1]
+            if bad.policy == "error" and any(b.line <= checked_to for b in found.skipped):
+                bad.replay(found)
+            kept_rows.append(start + kept)
+            if encoded is not None:
+                yield encoded
 
-    predictions = _score(run, batches(), len(encoded), size, progress, path)
-    return ids, predictions
+    with tqdm(total=total, desc="predict", unit="record", disable=not progress) as bar:
+        predictions = run.predict(batches(), size, progress=bar) if total else None
+    bad.replay(found)
+    if predictions is None or not sum(map(len, kept_rows)):
+        raise PgxError(f"{path}: no records left to predict")
+    return np.concatenate(kept_rows), predictions
 
 
-def write_predictions(ids: list[str], predictions: np.ndarray, output: str | None) -> None:
-    """One row per record: id and its prediction column(s); CSV, Parquet or standard output."""
-    values = predictions.reshape(len(predictions), -1)
-    names = (
-        ["prediction"]
-        if predictions.ndim == 1
-        else [f"prediction_{k}" for k in range(values.shape[1])]
-    )
+def predict_file(
+    run, path: str, batch_size: int = 0, bad: BadRecords | None = None, progress: bool = True
+):
+    """The records of an input file that the run scored (their columns) and its Predictions
+    of them."""
+    read_bad = BadRecords("skip")
+    records, lines = read_records(run, path, read_bad)
+    kept, found = predict_records(run, records, lines, path, batch_size, bad, read_bad, progress)
+    return {k: v[kept] for k, v in records.items()}, found
+
+
+def output_columns(
+    predictor, records: dict, predictions: np.ndarray, weight: float = 1.0
+) -> dict[str, list]:
+    """The columns of the output: `id` and any other input column the run does not read (a
+    sentence's line and drugs), then the predictions: `prediction` (one output),
+    `prediction_<k>` (several) or, for a model with named classes, `call` and one
+    probability column per class."""
+    extras = [k for k in records if k != "id" and k not in predictor.reads]
+    columns = {name: list(records[name]) for name in ("id", *extras)}
+    values = np.asarray(predictions, np.float64).reshape(len(predictions), -1)
+    if predictor.classes:
+        calls = _calls(predictor, records, predictions, weight)
+        columns["call"] = [predictor.classes[c] for c in calls]
+        columns.update({name: list(values[:, k]) for k, name in enumerate(predictor.classes)})
+    elif np.ndim(predictions) == 1:
+        columns["prediction"] = list(values[:, 0])
+    else:
+        columns.update({f"prediction_{k}": list(values[:, k]) for k in range(values.shape[1])})
+    return columns
+
+
+def write_table(columns: dict[str, list], output: str | None) -> None:
+    """One row per record; CSV, TSV (`.tsv`), Parquet (`.parquet`) or CSV on standard output.
+    Floats are written with 9 significant digits."""
     if output and output.endswith(".parquet"):
         import pandas as pd
 
-        frame = pd.DataFrame(values, columns=names)
-        frame.insert(0, "id", ids)
-        frame.to_parquet(output, index=False)
+        pd.DataFrame(columns).to_parquet(output, index=False)
         return
+    delimiter = "\t" if output and output.endswith(".tsv") else ","
     with contextlib.ExitStack() as stack:
         handle = stack.enter_context(open(output, "w", newline="")) if output else sys.stdout
-        writer = csv.writer(handle)
-        writer.writerow(["id", *names])
-        writer.writerows(
-            [i, *(f"{v:.9g}" for v in row)] for i, row in zip(ids, values, strict=True)
+        writer = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
+        writer.writerow(list(columns))
+        for row in zip(*columns.values(), strict=True):
+            writer.writerow(f"{v:.9g}" if isinstance(v, float) else v for v in row)
+
+
+def negative_weight(workdir: str) -> float:
+    """The validation-tuned negative-class weight a finished run saved in results.json."""
+    path = os.path.join(workdir, "results.json")
+    results = {}
+    if os.path.isfile(path):
+        with open(path) as f:
+            results = json.load(f)
+    if "test/negative_weight" not in results:
+        raise PgxError(
+            f"{path}: no test/negative_weight; --tuned needs a finished run trained with "
+            "config.eval.tune_negative_weight"
         )
+    return float(results["test/negative_weight"])
+
+
+def _calls(predictor, records: dict, probabilities: np.ndarray, weight: float) -> np.ndarray:
+    from pgx_jax.metrics.classification import calls_with_negative_weight
+
+    if predictor.call is not None:
+        return predictor.call(records, probabilities, weight)
+    return calls_with_negative_weight(probabilities, weight)
 
 
 def _report_skipped(bad: BadRecords, output: str | None) -> None:
@@ -236,62 +276,26 @@ def _report_skipped(bad: BadRecords, output: str | None) -> None:
         print(f"predict: {bad.summary(shown=len(bad.skipped))}", file=sys.stderr)
 
 
-def predict_file(run, path: str, batch_size: int = 0, bad: BadRecords | None = None):
-    """Ids and predictions of a restored run on a FASTA or CSV file, whichever the file is
-    and the run's experiment reads; PgxError naming what the run accepts otherwise."""
-    from pgx_jax.experiment import load_experiment_module
-
-    module = load_experiment_module(run.config.experiment)
-    columns = module.prediction_columns(run.config) if hasattr(module, "prediction_columns") else ()
-    reads_fasta = "sequence" in run.experiment.splits["train"][0]
-    is_csv = path.lower().endswith(CSV_SUFFIXES)
-    if is_csv and columns:
-        return predict_csv(run, module, path, batch_size, bad=bad)
-    if not is_csv and reads_fasta:
-        return predict_fasta(run, path, batch_size, bad=bad)
-    accepted = ["FASTA"] * reads_fasta + [f"CSV ({','.join(columns)})"] * bool(columns)
-    raise PgxError(
-        f"{path}: the {run.config.experiment!r} run in {run.workdir} predicts from "
-        f"{' or '.join(accepted) or 'no input file pgx predict reads'}"
-    )
-
-
-def _experiment(workdir: str) -> str:
-    """The experiment named in `workdir`'s config.json ("" without one)."""
-    path = os.path.join(workdir, "config.json")
-    if not os.path.isfile(path):
-        return ""
-    with open(path) as f:
-        return json.load(f).get("experiment", "")
-
-
-def _predict_ddi(flag_values: flags.FlagValues) -> int:
-    """A drug-drug interaction run: the sentences go to `pgx predict-ddi`."""
-    from pgx_jax.commands import predict_ddi
-
-    if flag_values.skip_bad or flag_values.batch_size:
-        raise PgxError("--skip_bad and --batch_size do not apply to DDI runs (pgx predict-ddi)")
-    argv = [f"--workdir={flag_values.workdir}", f"--input={flag_values.input}"]
-    return predict_ddi.main(argv + [f"--output={flag_values.output}"] * bool(flag_values.output))
-
-
 def main(argv: list[str]) -> int:
-    """Predict every record of a FASTA or CSV file with a finished run."""
+    """Predict every record of an input file with a finished run."""
     flag_values, _ = parse("predict", argv, _define, with_config=False)
     if not flag_values.workdir or not flag_values.input:
         raise PgxError("--workdir and --input are required")
-    from pgx_jax.train.restore import restore_run
+    from pgx_jax.runs import load_run
 
-    if _experiment(flag_values.workdir) == "ddi":
-        return _predict_ddi(flag_values)
     bad = BadRecords("skip" if flag_values.skip_bad else "error", "--skip_bad")
-    run = restore_run(flag_values.workdir)
-    ids, predictions = predict_file(run, flag_values.input, flag_values.batch_size, bad)
-    write_predictions(ids, predictions, flag_values.output)
+    run = load_run(flag_values.workdir)
+    if flag_values.tuned and not run.predictor.classes:
+        raise PgxError("--tuned applies to runs with named classes (DDI runs)")
+    weight = negative_weight(flag_values.workdir) if flag_values.tuned else 1.0
+    records, found = predict_file(run, flag_values.input, flag_values.batch_size, bad)
+    columns = output_columns(run.predictor, records, found.predictions, weight)
+    write_table(columns, flag_values.output)
     if bad.policy == "skip":
         _report_skipped(bad, flag_values.output)
     print(
-        f"predict: {len(ids)} records scored by the {run.kind} checkpoint (step {run.step})",
+        f"predict: {len(records['id'])} records scored by the {run.kind} checkpoint "
+        f"(step {run.step})",
         file=sys.stderr,
     )
     return 0

@@ -2,7 +2,7 @@
 the effect of each VCF variant on a trained sequence model's output.
 
 For each ALT allele, reference and alternative windows of the model's input length are
-centred on the variant (`pgx_jax/variants/windows.py`), encoded by the run's experiment and
+centred on the variant (`pgx_jax/variants/windows.py`), encoded by the run's Predictor and
 scored in fixed-size jitted batches. The TSV has one line per ALT: chrom, pos, id, ref, alt,
 ref_score, alt_score, diff (alt - ref), log_odds_change (logit(alt) - logit(ref); not for
 regression), one such set per output for multi-output models, then status and detail.
@@ -55,24 +55,24 @@ def main(argv: list[str]) -> int:
             raise PgxError("--workdir, --fasta, --vcf and --output are required")
     if flag_values.batch_size <= 0:
         raise PgxError(f"--batch_size must be positive, got {flag_values.batch_size}")
-    from pgx_jax.train.restore import restore_run
+    from pgx_jax.runs import load_run
     from pgx_jax.variants import scoring
     from pgx_jax.variants.vcf import Reference, read_vcf
 
     records = list(read_vcf(flag_values.vcf))
     if not os.path.isfile(flag_values.fasta):
         raise PgxError(f"file not found: {flag_values.fasta}")
-    run = restore_run(flag_values.workdir)
-    if "sequence" not in run.experiment.splits["train"][0]:
+    run = load_run(flag_values.workdir)
+    if run.predictor.reads != ("sequence",):
         raise PgxError(
-            f"{flag_values.workdir}: experiment {run.config.experiment!r} has no 'sequence' "
+            f"{flag_values.workdir}: experiment {run.config.experiment!r} does not read "
             "records; score-variants needs a sequence model"
         )
     length = scoring.model_input_length(run, flag_values.window)
     with Reference(flag_values.fasta) as reference:
         rows = scoring.plan(records, reference, length)
     scoring.score_rows(run, rows, flag_values.batch_size, flag_values.average_strands)
-    task = run.experiment.task
+    task = run.predictor.task
     scoring.write_tsv(rows, task, flag_values.output)
     if flag_values.vcf_output:
         scoring.write_vcf(rows, task, flag_values.vcf, flag_values.vcf_output)

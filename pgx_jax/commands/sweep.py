@@ -6,7 +6,7 @@ import os
 
 from absl import flags
 
-from pgx_jax.commands.flags import parse
+from pgx_jax.commands.flags import find_config, parse
 from pgx_jax.errors import PgxError
 
 
@@ -28,8 +28,7 @@ def _define(flag_values: flags.FlagValues) -> None:
 def load_points(spec: str) -> list[dict]:
     """Call `get_sweep(arg)` of the sweep file `path[:arg]`."""
     path, _, arg = spec.partition(":")
-    if not os.path.isfile(path):
-        raise PgxError(f"sweep file not found: {path}")
+    path = find_config(path, "sweep file")  # the rule of --config: here, or under configs/
     module_spec = importlib.util.spec_from_file_location("pgx_sweep", path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)

@@ -20,6 +20,9 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
 
+import numpy as np
+
+from pgx_jax.data.readers import open_text
 from pgx_jax.errors import PgxError
 
 CLASSES = ("negative", "mechanism", "effect", "advise", "int")
@@ -252,3 +255,55 @@ def instances(
     pairs, _ = read_corpus(directory, split, untyped)
     for pair in pairs:
         yield preprocess(pair, lowercase, numbers)
+
+
+_MARK = re.compile(r"\[\[(.+?)\]\]")
+
+
+def marked_pairs(line: str, number: int, source: str) -> list[Pair]:
+    """One `Pair` per pair of drugs marked `[[name]]` in a sentence (none for fewer than two);
+    the pair's sentence is the line without marks."""
+    entities, text, cursor = [], "", 0
+    for n, match in enumerate(_MARK.finditer(line)):
+        text += line[cursor : match.start()]
+        name = match.group(1)
+        entities.append(Entity(f"e{n}", ((len(text), len(text) + len(name)),), "drug", name))
+        text += name
+        cursor = match.end()
+    text += line[cursor:]
+    if "[[" in text or "]]" in text:
+        raise PgxError(f"{source}: line {number}: unbalanced [[ ]] drug mark")
+    pairs = []
+    for i, e1 in enumerate(entities):
+        for e2 in entities[i + 1 :]:
+            others = tuple(e for e in entities if e not in (e1, e2))
+            pairs.append(
+                Pair(f"line{number}.{e1.id}.{e2.id}", "", "", text, e1, e2, others, "negative")
+            )
+    return pairs
+
+
+def read_marked_sentences(
+    path: str, lowercase: bool = True, numbers: bool = True
+) -> tuple[dict[str, np.ndarray], list[int]]:
+    """Every pair of marked drugs of a text file, one sentence a line
+    (`[[Aspirin]] may increase the effect of [[warfarin]].`), preprocessed as training
+    preprocesses DDI-2013 pairs: records (id, tokens, e1_index, e2_index, filter_rule and, for
+    the output, line, drug1, drug2) and each record's line."""
+    found, lines = [], []
+    with open_text(path) as f:
+        for number, line in enumerate(f, start=1):
+            for pair in marked_pairs(line.rstrip("\n"), number, path):
+                found.append((pair, preprocess(pair, lowercase, numbers)))
+                lines.append(number)
+    records = {
+        "id": np.array([pair.id for pair, _ in found], dtype=object),
+        "line": np.array(lines, np.int64),
+        "drug1": np.array([pair.e1.text for pair, _ in found], dtype=object),
+        "drug2": np.array([pair.e2.text for pair, _ in found], dtype=object),
+        "tokens": np.array([" ".join(i.tokens) for _, i in found], dtype=object),
+        "e1_index": np.array([i.e1_index for _, i in found], np.int64),
+        "e2_index": np.array([i.e2_index for _, i in found], np.int64),
+        "filter_rule": np.array([i.filter_rule for _, i in found], dtype=object),
+    }
+    return records, lines

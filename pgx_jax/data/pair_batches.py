@@ -1,4 +1,4 @@
-"""Batches of drug-target pairs, naive or factorised, and a block sampler.
+"""Batches of drug-target pairs, naive or factorised.
 
 A pair model spends almost all its work encoding the two sequences, yet a data set like Davis
 has only 68 drugs and 442 proteins behind 30,056 pairs. A factorised batch carries each
@@ -6,19 +6,16 @@ distinct drug and protein of the batch once (`drug_tokens` [D, Ld], `protein_tok
 and, per pair, the row of each (`drug_index`, `protein_index` [B]); the model encodes D + P
 sequences instead of 2B. A naive batch carries both sequences for every pair (indices 0..B-1).
 D and P are rounded up to a multiple of `bucket` (zero rows, never indexed) so jit sees few
-shapes. Block sampling orders each epoch protein by protein, so a batch holds few proteins.
-"""
+shapes. Block ordering (`pgx_jax.data.sampling.pair_blocks`) visits each epoch protein by
+protein, so a batch holds few proteins.
 
-from collections.abc import Callable, Iterator
+Under several processes each process encodes its own rows of a global batch, which must come
+out the same shape in every process and index the process's block of the assembled global
+arrays: the pairs are naive there, their indices offset by the process's first row.
+"""
 
 import jax
 import numpy as np
-
-from pgx_jax.data.sources import take
-from pgx_jax.errors import PgxError
-from pgx_jax.experiment import RecordSource
-
-SAMPLINGS = ("random", "block")
 
 
 def _distinct(index: np.ndarray, bucket: int) -> tuple[np.ndarray, np.ndarray]:
@@ -36,15 +33,21 @@ def encode_pairs(
     protein_tokens: np.ndarray,
     factorised: bool,
     bucket: int = 8,
+    process_rows: int = 0,
 ) -> dict:
     """Pair records (drug_index, protein_index, label) to model inputs, label and weight.
 
-    NaN labels (unlabelled pairs) get weight 0 and label 0.
+    NaN labels (unlabelled pairs) get weight 0 and label 0. `process_rows`: the rows of a
+    global batch each process reads (needed under several processes).
     """
     drugs = np.asarray(records["drug_index"])
     proteins = np.asarray(records["protein_index"])
     label = np.asarray(records["label"], np.float32)
-    if factorised:
+    if jax.process_count() > 1:
+        drug_rows, protein_rows = drugs, proteins
+        first = jax.process_index() * process_rows
+        drug_index = protein_index = np.arange(first, first + drugs.size, dtype=np.int32)
+    elif factorised:
         drug_rows, drug_index = _distinct(drugs, bucket)
         protein_rows, protein_index = _distinct(proteins, bucket)
     else:
@@ -61,62 +64,3 @@ def encode_pairs(
         "label": np.where(labelled, label, 0.0).astype(np.float32),
         "weight": labelled.astype(np.float32),
     }
-
-
-def epoch_order(
-    protein_index: np.ndarray, sampling: str, rng: np.random.Generator, block_pairs: int = 0
-) -> np.ndarray:
-    """One epoch's order of the pairs: a permutation, or proteins in random order, each with
-    its pairs shuffled (`block`), so consecutive pairs share a protein.
-
-    With `block_pairs` > 0 each protein's shuffled pairs are cut into blocks of that many and
-    the blocks are shuffled: a batch of B pairs then spans about B / block_pairs proteins, a
-    knob between block sampling's speed and random sampling's mix of proteins per batch.
-    """
-    if sampling == "random":
-        return rng.permutation(protein_index.size)
-    if sampling != "block":
-        raise PgxError(f"config.data.sampling: unknown sampling {sampling!r}; known: {SAMPLINGS}")
-    shuffled = rng.permutation(protein_index.size)
-    protein_rank = rng.permutation(int(protein_index.max()) + 1)[protein_index[shuffled]]
-    order = shuffled[np.argsort(protein_rank, kind="stable")]
-    if block_pairs <= 0:
-        return order
-    proteins = protein_index[order]
-    starts = np.flatnonzero(np.r_[True, proteins[1:] != proteins[:-1]])
-    sizes = np.diff(np.r_[starts, proteins.size])
-    within = np.arange(proteins.size) - np.repeat(starts, sizes)
-    block_start = np.r_[0, np.cumsum(-(-sizes // block_pairs))[:-1]]
-    block = np.repeat(block_start, sizes) + within // block_pairs
-    block_rank = rng.permutation(int(block.max()) + 1)[block]
-    return order[np.argsort(block_rank, kind="stable")]
-
-
-def train_batches(
-    source: RecordSource,
-    encode: Callable[[dict], dict],
-    batch_size: int,
-    seed: int,
-    start_step: int = 0,
-    sampling: str = "block",
-    block_pairs: int = 0,
-) -> Iterator[dict]:
-    """Endless training batches; the batch of step s is a pure function of (seed, s).
-
-    Epoch e visits every pair once in `epoch_order` drawn from (seed, e), cut into batches of
-    `batch_size` consecutive pairs (the remainder is dropped, as the default pipeline does).
-    Factorised batches index rows of this process only, so several processes are refused.
-    """
-    if jax.process_count() > 1:
-        raise PgxError("pair batches: factorised pair batching runs in one process only")
-    protein_index = np.asarray(take(source, np.arange(len(source)))["protein_index"])
-    steps = max(len(source) // batch_size, 1)
-    step = start_step
-    while True:
-        epoch, offset = divmod(step, steps)
-        rng = np.random.default_rng([seed, epoch])
-        order = epoch_order(protein_index, sampling, rng, block_pairs)
-        for position in range(offset, steps):
-            rows = order[position * batch_size : (position + 1) * batch_size]
-            yield encode(take(source, rows))
-        step = (epoch + 1) * steps

@@ -22,6 +22,7 @@ from typing import NamedTuple, TextIO
 
 from pgx_jax.data.alphabets import Alphabet, validate
 from pgx_jax.errors import PgxError
+from pgx_jax.files import atomic_open
 
 _GZIP_MAGIC = b"\x1f\x8b"
 BAD_RECORD_POLICIES = ("error", "skip")
@@ -82,11 +83,10 @@ class BadRecords:
 
     def write_tsv(self, path: str) -> None:
         """Every skipped record as a row `file line record problem` under a header line."""
-        with open(f"{path}.tmp", "w", newline="") as f:
+        with atomic_open(path, newline="") as f:
             writer = csv.writer(f, delimiter="\t", lineterminator="\n")
             writer.writerow(["file", "line", "record", "problem"])
             writer.writerows((b.file, b.line, b.record, b.problem) for b in self.skipped)
-        os.replace(f"{path}.tmp", path)
 
 
 class FastaRecord(NamedTuple):

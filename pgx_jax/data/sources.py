@@ -10,6 +10,10 @@ from typing import Any
 
 import numpy as np
 
+RecordSource = Sequence[dict[str, Any]]
+"""A random-access collection of raw records (a TFDS data source, an InMemorySource, a list of
+dicts, or any object with `__len__` and `take(indices)`)."""
+
 
 class InMemorySource:
     """A table of equal-length numpy columns; `source[i]` is one record, `take(idx)` a batch."""
@@ -45,7 +49,7 @@ def stack_records(records: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:
 
 def take(source: Sequence[dict[str, Any]], indices: np.ndarray) -> dict[str, np.ndarray]:
     """The records at `indices` as numpy columns, read in one batched call where possible."""
-    if isinstance(source, InMemorySource):
+    if hasattr(source, "take"):
         return source.take(np.asarray(indices))
     indices = [int(i) for i in indices]
     if hasattr(source, "__getitems__"):

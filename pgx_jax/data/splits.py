@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from pgx_jax.data.sources import InMemorySource, take
+from pgx_jax.data.sources import InMemorySource, RecordSource, take
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import RecordSource
 
 
 def kfold(

@@ -1,10 +1,9 @@
 """MEME minimal motif format (as read by TomTom, FIMO and the MEME suite): write and read."""
 
-import os
-
 import numpy as np
 
 from pgx_jax.errors import PgxError
+from pgx_jax.files import write_atomically
 
 
 def format_meme(
@@ -38,9 +37,7 @@ def format_meme(
 
 def write_meme(path: str, motifs: list[tuple[str, str, np.ndarray]], **kwargs) -> None:
     """Write `format_meme(motifs, **kwargs)` to `path` atomically."""
-    with open(f"{path}.tmp", "w") as f:
-        f.write(format_meme(motifs, **kwargs))
-    os.replace(f"{path}.tmp", path)
+    write_atomically(path, format_meme(motifs, **kwargs))
 
 
 def read_meme(path: str) -> list[tuple[str, str, np.ndarray]]:

@@ -7,6 +7,7 @@ the matrix flipped along both axes.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from pgx_jax.data.alphabets import reverse_complement_one_hot
 from pgx_jax.errors import PgxError
 
 
@@ -16,11 +17,6 @@ def _as_pfm(pfm: np.ndarray, name: str = "pfm") -> np.ndarray:
     if m.ndim != 2 or m.shape[1] != 4 or m.shape[0] == 0:
         raise PgxError(f"{name} must have shape [W, 4] with W >= 1, got {m.shape}")
     return m / np.maximum(m.sum(axis=1, keepdims=True), 1e-12)
-
-
-def reverse_complement(pfm: np.ndarray) -> np.ndarray:
-    """Reverse complement of an A,C,G,T matrix: flip positions and bases."""
-    return np.asarray(pfm)[::-1, ::-1]
 
 
 def information_content(pfm: np.ndarray) -> np.ndarray:
@@ -104,7 +100,7 @@ def _stack_targets(targets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     padded_rc = np.zeros_like(padded)
     for i, t in enumerate(targets):
         padded[i, : len(t)] = t
-        padded_rc[i, : len(t)] = reverse_complement(t)
+        padded_rc[i, : len(t)] = reverse_complement_one_hot(t)
     both = np.concatenate([padded, padded_rc])
     return _standardise_columns(both), np.concatenate([widths, widths])
 

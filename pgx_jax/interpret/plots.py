@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from pgx_jax.metrics.classification import roc_counts  # noqa: E402
+
 MAX_CURVES = 10
 """Multi-label and multi-class runs draw the curves of their first MAX_CURVES tasks/classes."""
 
@@ -49,21 +51,14 @@ def training_curves(metrics: list[dict], path: str) -> str | None:
 
 def roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """False and true positive rates at every distinct score threshold, from (0, 0) to (1, 1)."""
-    tp, fp, _ = _cumulative(labels, scores)
+    tp, fp, _ = roc_counts(labels, scores)
     return np.r_[0.0, fp / max(fp[-1], 1)], np.r_[0.0, tp / max(tp[-1], 1)]
 
 
 def pr_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Recall and precision at every distinct score threshold."""
-    tp, fp, _ = _cumulative(labels, scores)
+    tp, fp, _ = roc_counts(labels, scores)
     return np.r_[0.0, tp / max(tp[-1], 1)], np.r_[1.0, tp / np.maximum(tp + fp, 1)]
-
-
-def _cumulative(labels, scores):
-    order = np.argsort(-np.asarray(scores, np.float64), kind="stable")
-    y, s = np.asarray(labels)[order] > 0.5, np.asarray(scores)[order]
-    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
-    return np.cumsum(y)[last].astype(float), np.cumsum(~y)[last].astype(float), s[last]
 
 
 def _columns(labels, predictions, weights, task):

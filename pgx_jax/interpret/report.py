@@ -6,8 +6,9 @@ import json
 import os
 
 from pgx_jax.errors import PgxError
+from pgx_jax.files import atomic_open
 from pgx_jax.interpret import plots
-from pgx_jax.train.loop import PREDICTIONS_FILE
+from pgx_jax.train.evaluation import PREDICTIONS_FILE
 from pgx_jax.train.writers import read_metrics
 
 REPORT_FILE = "report.html"
@@ -98,7 +99,6 @@ def write_report(workdir: str, pictures: bool = True) -> str:
         parts += ["<h2>Config</h2>", f"<pre>{html.escape(text)}</pre>"]
     parts.append("</body></html>\n")
     path = os.path.join(workdir, REPORT_FILE)
-    with open(f"{path}.tmp", "w", encoding="utf-8") as f:
+    with atomic_open(path, encoding="utf-8") as f:
         f.write("\n".join(parts))
-    os.replace(f"{path}.tmp", path)
     return path

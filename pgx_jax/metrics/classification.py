@@ -25,6 +25,24 @@ def _both_classes(labels: np.ndarray) -> bool:
     return bool(labels.any()) and not bool(labels.all())
 
 
+def roc_counts(
+    y_true: np.ndarray, y_score: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True and false positives (float counts) called at each distinct score, highest first,
+    and those scores; scores >= a threshold are called positive, so tied scores share one.
+
+    The one computation of the ROC curve: the ROC and precision-recall points, AUPRC and the
+    tuned thresholds all derive from it.
+    """
+    labels, scores = _labels_scores(y_true, y_score)
+    order = np.argsort(-scores, kind="stable")
+    sorted_scores, sorted_labels = scores[order], labels[order]
+    last = np.flatnonzero(np.r_[sorted_scores[1:] != sorted_scores[:-1], True])
+    tp = np.cumsum(sorted_labels)[last].astype(np.float64)
+    fp = np.cumsum(~sorted_labels)[last].astype(np.float64)
+    return tp, fp, sorted_scores[last]
+
+
 def _confusion(
     y_true: np.ndarray, y_score: np.ndarray, threshold: float
 ) -> tuple[int, int, int, int]:
@@ -75,15 +93,9 @@ def auprc(y_true: np.ndarray, y_score: np.ndarray) -> float:
     labels, scores = _labels_scores(y_true, y_score)
     if not _both_classes(labels):
         return NAN
-    order = np.argsort(-scores, kind="stable")
-    sorted_scores = scores[order]
-    hits = labels[order].astype(np.float64)
-    last_of_tie = np.r_[sorted_scores[1:] != sorted_scores[:-1], True]
-    tps = np.cumsum(hits)[last_of_tie]
-    called = (np.flatnonzero(last_of_tie) + 1).astype(np.float64)
-    precision = tps / called
-    recall_steps = np.diff(np.r_[0.0, tps]) / tps[-1]
-    return float(np.sum(recall_steps * precision))
+    tp, fp, _ = roc_counts(labels, scores)
+    recall_steps = np.diff(np.r_[0.0, tp]) / tp[-1]
+    return float(np.sum(recall_steps * (tp / (tp + fp))))
 
 
 def mcc(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> float:
@@ -106,16 +118,11 @@ def threshold_for_mcc(y_true: np.ndarray, y_score: np.ndarray) -> float:
     labels, scores = _labels_scores(y_true, y_score)
     if not _both_classes(labels):
         return 0.5
-    order = np.argsort(-scores, kind="stable")
-    sorted_scores, sorted_labels = scores[order], labels[order]
-    last = np.flatnonzero(np.append(np.diff(sorted_scores) != 0, True))
-    tp = np.cumsum(sorted_labels)[last].astype(np.float64)
-    fp = np.cumsum(~sorted_labels)[last].astype(np.float64)
+    tp, fp, distinct = roc_counts(labels, scores)
     fn, tn = labels.sum() - tp, (~labels).sum() - fp
     denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
     values = np.divide(tp * tn - fp * fn, denominator, out=np.zeros_like(tp), where=denominator > 0)
-    below = np.append(sorted_scores[last[1:]], sorted_scores[-1] - 1.0)
-    thresholds = (sorted_scores[last] + below) / 2
+    thresholds = (distinct + np.append(distinct[1:], distinct[-1] - 1.0)) / 2
     best = np.flatnonzero(np.isclose(values, values.max(), rtol=0, atol=1e-12))
     return float(thresholds[best[np.argmin(np.abs(thresholds[best] - 0.5))]])
 
@@ -128,11 +135,13 @@ def threshold_for_balance(y_true: np.ndarray, y_score: np.ndarray) -> float:
     labels, scores = _labels_scores(y_true, y_score)
     if not _both_classes(labels):
         return 0.5
-    distinct = np.unique(scores)
-    thresholds = np.append((distinct[:-1] + distinct[1:]) / 2, [distinct[0] - 1, distinct[-1] + 1])
-    positives, negatives = np.sort(scores[labels]), np.sort(scores[~labels])
-    sens = 1 - np.searchsorted(positives, thresholds, side="left") / len(positives)
-    spec = np.searchsorted(negatives, thresholds, side="left") / len(negatives)
+    tp, fp, distinct = roc_counts(labels, scores)
+    # Every cut, lowest first (so nearest-0.5 ties go to the lower): below every score, midway
+    # between adjacent distinct scores, above every score.
+    rising = distinct[::-1]
+    thresholds = np.r_[rising[0] - 1, (rising[:-1] + rising[1:]) / 2, rising[-1] + 1]
+    sens = np.r_[tp[::-1], 0.0] / tp[-1]
+    spec = (fp[-1] - np.r_[fp[::-1], 0.0]) / fp[-1]
     gap, total = np.abs(sens - spec), sens + spec
     best = np.flatnonzero(np.isclose(gap, gap.min(), rtol=0, atol=1e-12))
     best = best[np.isclose(total[best], total[best].max(), rtol=0, atol=1e-12)]
@@ -158,14 +167,11 @@ def specificity(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5)
 
 
 def _roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sensitivity and specificity of every threshold that changes the calls (each distinct
-    score, and one above them all), scores >= the threshold called positive."""
-    positives, negatives = np.sort(scores[labels]), np.sort(scores[~labels])
-    thresholds = np.append(np.unique(scores), np.inf)
-    below_positive = np.searchsorted(positives, thresholds, side="left")
-    sens = (len(positives) - below_positive) / len(positives)
-    spec = np.searchsorted(negatives, thresholds, side="left") / len(negatives)
-    return sens, spec
+    """Sensitivity and specificity of every cut that changes the calls: calling nothing, then
+    each distinct score and up, highest first (`roc_counts`)."""
+    tp, fp, _ = roc_counts(labels, scores)
+    positives, negatives = tp[-1], fp[-1]
+    return np.r_[0.0, tp] / positives, (negatives - np.r_[0.0, fp]) / negatives
 
 
 def sensitivity_at_specificity(y_true: np.ndarray, y_score: np.ndarray, target: float) -> float:

@@ -4,7 +4,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import OneHotConv, OutputHead, kmer_features
+from pgx_jax.models.layers import OneHotConv, dense_head, kmer_features
 
 
 class CNNProm(nn.Module):
@@ -36,6 +36,12 @@ class CNNProm(nn.Module):
         if self.kmer_sizes:
             h = jnp.concatenate([h, kmer_features(x, self.kmer_sizes, mask)], -1)
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
-        h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
-        h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
-        return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
+        return dense_head(
+            h,
+            hidden=self.hidden,
+            dropout_rate=self.dropout_rate,
+            train=train,
+            task=self.task,
+            num_outputs=self.num_outputs,
+            dtype=self.dtype,
+        )

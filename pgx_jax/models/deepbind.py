@@ -4,12 +4,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import (
-    OneHotConv,
-    OutputHead,
-    global_pool,
-    output_mask,
-)
+from pgx_jax.models.layers import OneHotConv, dense_head, global_pool, output_mask
 
 
 class DeepBind(nn.Module):
@@ -41,7 +36,12 @@ class DeepBind(nn.Module):
         h = nn.relu(h)
         pooled_mask = None if mask is None else output_mask(mask, self.filter_width, "VALID")
         h = global_pool(h, pooled_mask, self.pooling)
-        if self.hidden:
-            h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
-        h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
-        return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
+        return dense_head(
+            h,
+            hidden=self.hidden,
+            dropout_rate=self.dropout_rate,
+            train=train,
+            task=self.task,
+            num_outputs=self.num_outputs,
+            dtype=self.dtype,
+        )

@@ -5,7 +5,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import EmbeddingConv, OutputHead, global_pool, kmer_features
+from pgx_jax.models.layers import EmbeddingConv, dense_head, global_pool, kmer_features
 
 
 class DeepDBP(nn.Module):
@@ -51,6 +51,12 @@ class DeepDBP(nn.Module):
             residues = jax.nn.one_hot(tokens - 1, 20, dtype=jnp.float32)  # tokens 1..20
             features.append(kmer_features(residues, self.kmer_sizes, mask))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(jnp.concatenate(features, -1))
-        h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
-        h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
-        return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
+        return dense_head(
+            h,
+            hidden=self.hidden,
+            dropout_rate=self.dropout_rate,
+            train=train,
+            task=self.task,
+            num_outputs=self.num_outputs,
+            dtype=self.dtype,
+        )

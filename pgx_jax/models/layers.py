@@ -11,6 +11,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from pgx_jax.data.alphabets import reverse_complement_one_hot
+
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "relu": nn.relu,
     "gelu": nn.gelu,
@@ -21,11 +23,6 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
 }
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
-
-
-def reverse_complement(x: jax.Array) -> jax.Array:
-    """Reverse complement of one-hot DNA/RNA in A, C, G, T order: flip length and channels."""
-    return x[..., ::-1, ::-1]
 
 
 class OneHotConv(nn.Module):
@@ -65,7 +62,7 @@ class OneHotConv(nn.Module):
         )
         y = conv(x)
         if self.reverse_complement:
-            y = jnp.maximum(y, conv(reverse_complement(x))[:, ::-1])
+            y = jnp.maximum(y, conv(reverse_complement_one_hot(x))[:, ::-1])
         return y
 
 
@@ -326,3 +323,26 @@ class OutputHead(nn.Module):
         if self.task in ("binary", "regression") and self.num_outputs == 1:
             return y[..., 0]
         return y
+
+
+def dense_head(
+    h: jax.Array,
+    *,
+    hidden: int,
+    dropout_rate: float,
+    train: bool,
+    task: str,
+    num_outputs: int = 1,
+    dtype: jnp.dtype | None = None,
+) -> jax.Array:
+    """The models' common tail: dense `hidden` layer with ReLU (none when `hidden` is 0),
+    dropout, then `OutputHead`.
+
+    A plain function, called inside the parent's `nn.compact` method, so its layers are the
+    parent's own `hidden` and `head` (parameters `hidden/kernel`, `head/dense/kernel`), the
+    names that checkpoints, sharding rules and `init_skip` patterns match.
+    """
+    if hidden:
+        h = nn.relu(nn.Dense(hidden, dtype=dtype, name="hidden")(h))
+    h = nn.Dropout(dropout_rate, deterministic=not train)(h)
+    return OutputHead(task, num_outputs, dtype=dtype, name="head")(h)

@@ -5,7 +5,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from pgx_jax.models.layers import ConvBlock, OneHotConv, OutputHead, global_max_pool
+from pgx_jax.models.layers import ConvBlock, OneHotConv, dense_head, global_max_pool
 
 
 class MultiTaskCNN(nn.Module):
@@ -38,6 +38,12 @@ class MultiTaskCNN(nn.Module):
             h = nn.max_pool(h, (self.pool_size,), strides=(self.pool_size,))
             h = ConvBlock(self.num_filters, 5, dtype=self.dtype)(h, train)
         h = global_max_pool(h)
-        h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype, name="hidden")(h))
-        h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
-        return OutputHead("multilabel", self.num_tasks, dtype=self.dtype, name="head")(h)
+        return dense_head(
+            h,
+            hidden=self.hidden,
+            dropout_rate=self.dropout_rate,
+            train=train,
+            task="multilabel",
+            num_outputs=self.num_tasks,
+            dtype=self.dtype,
+        )

@@ -118,8 +118,7 @@ def init_from(state, tcfg: ml_collections.ConfigDict):
     source = tcfg.get("init_from", "")
     if not source:
         return state
-    from pgx_jax.checkpoint import load_state_tree, saved_eval_params
-    from pgx_jax.train.restore import checkpoint_kind
+    from pgx_jax.checkpoint import checkpoint_kind, load_state_tree, saved_eval_params
 
     _, tree = load_state_tree(source, checkpoint_kind(source))
     skip = tuple(tcfg.get("init_skip", ()) or ())

@@ -17,8 +17,10 @@ import ml_collections
 import numpy as np
 
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import load_experiment_module
-from pgx_jax.train.loop import check_same_config, fit
+from pgx_jax.experiment import build_experiment
+from pgx_jax.files import write_atomically
+from pgx_jax.runs import check_same_config
+from pgx_jax.train.loop import fit
 
 
 def run_once(config: ml_collections.ConfigDict, workdir: str) -> dict:
@@ -28,8 +30,7 @@ def run_once(config: ml_collections.ConfigDict, workdir: str) -> dict:
     if os.path.exists(results_path):
         with open(results_path) as f:
             return json.load(f)
-    experiment = load_experiment_module(config.experiment).build(config)
-    return fit(config, experiment, workdir)
+    return fit(config, build_experiment(config), workdir)
 
 
 def _with_field(config: ml_collections.ConfigDict, field: str, value) -> ml_collections.ConfigDict:
@@ -81,6 +82,6 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> dict:
         once = run_once(_with_field(config, field, final), os.path.join(workdir, name))
         results.update({f"final/{k}": v for k, v in once.items() if k.startswith("test/")})
     if jax.process_index() == 0:
-        with open(os.path.join(workdir, "results.json"), "w") as f:
-            json.dump(results, f, indent=2, sort_keys=True)
+        path = os.path.join(workdir, "results.json")
+        write_atomically(path, json.dumps(results, indent=2, sort_keys=True))
     return results

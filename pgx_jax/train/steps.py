@@ -51,11 +51,16 @@ def train_step(
 
 
 def eval_step(state: TrainState, batch: dict, *, task: str) -> dict:
-    """Predictions (probabilities or values) and per-example losses for one global batch, from
-    the evaluation parameters (the moving average where the state keeps one)."""
+    """Raw outputs (logits for classification), predictions (probabilities or values) and
+    per-example losses for one global batch, from the evaluation parameters (the moving average
+    where the state keeps one)."""
     outputs = state.apply_fn(_variables(state, state.eval_params), **batch["inputs"], train=False)
     per_example = losses.per_example_loss(task, outputs, batch["label"])
-    return {"prediction": losses.link(task, outputs), "loss": per_example.astype(jnp.float32)}
+    return {
+        "output": outputs,
+        "prediction": losses.link(task, outputs),
+        "loss": per_example.astype(jnp.float32),
+    }
 
 
 def members_train_step(

@@ -13,7 +13,7 @@ keeps its own workdir with the files and checkpoints a single run writes, so the
 same, and its results equal its single run's to float tolerance (`tests/test_seed_sweep.py`).
 A stopped group resumes from its members' checkpoints; if those hold different steps (a kill
 between two members' saves), or a group does not qualify (a config with a protocol or
-`train.init_from`, an experiment with its own `train_batches`, a model that depends on the
+`train.init_from`, an experiment with its own training order, a model that depends on the
 seed), the members run one by one and the reason is printed.
 """
 
@@ -27,7 +27,7 @@ import jax
 import ml_collections
 
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import Experiment, load_experiment_module
+from pgx_jax.experiment import Experiment, build_experiment
 from pgx_jax.train import loop, protocol
 
 
@@ -109,7 +109,7 @@ def run_seed_group(
     seeds = ";".join(str(c.seed) for c in configs)
     reason = _config_obstacle(configs[0])
     if reason is None:
-        experiments = [load_experiment_module(c.experiment).build(c) for c in configs]
+        experiments = [build_experiment(c) for c in configs]
         reason = _experiment_obstacle(experiments)
     if reason is None:
         print(f"== sweep seed group {seeds} as one vmapped program: {point_name(todo[0])} ...")
@@ -137,10 +137,11 @@ def _config_obstacle(config: ml_collections.ConfigDict) -> str | None:
 
 def _experiment_obstacle(experiments: list[Experiment]) -> str | None:
     """Why these experiments cannot train as one vmapped program; None if they can."""
-    if experiments[0].train_batches is not None:
-        return "the experiment batches its own training data (batch shapes may differ by seed)"
+    if experiments[0].order is not None:
+        return "the experiment has its own training order (batch shapes may differ by seed)"
     try:
-        same = all(e.model == experiments[0].model for e in experiments[1:])
+        model = experiments[0].predictor.model
+        same = all(e.predictor.model == model for e in experiments[1:])
     except ValueError:  # array fields (initial embeddings) compare elementwise
         same = False
     if not same:

@@ -6,6 +6,8 @@ import os
 import jax
 from tensorboardX import SummaryWriter
 
+from pgx_jax.files import atomic_open
+
 
 class MetricWriter:
     """Appends `{"step": s, name: value, ...}` lines and TensorBoard scalars.
@@ -24,9 +26,8 @@ class MetricWriter:
                 lines = f.readlines()
             if lines and not lines[-1].endswith("\n"):
                 lines.pop()  # cut short by a kill in mid-write
-            with open(f"{self.path}.tmp", "w") as f:
+            with atomic_open(self.path) as f:
                 f.writelines(line for line in lines if json.loads(line)["step"] <= start_step)
-            os.replace(f"{self.path}.tmp", self.path)
         self._tensorboard = SummaryWriter(os.path.join(workdir, "tensorboard"))
 
     def write(self, step: int, metrics: dict[str, float]) -> None:

@@ -74,54 +74,39 @@ def _plan_allele(record: VcfRecord, alt: str, fetch, length: int) -> AlleleRow:
     return AlleleRow(record, alt, SCORED, windows=windows)
 
 
-def window_scorer(run, batch_size: int, average_strands: bool = False):
-    """`score(windows) -> outputs [N, ...]`: the model's raw outputs (logits for classification)
-    of DNA windows, encoded by the run's experiment and applied in jitted batches of
-    `batch_size` (the last batch padded)."""
-    import jax
+def window_outputs(
+    run,
+    windows: list[str],
+    ids: list[str],
+    batch_size: int,
+    average_strands: bool = False,
+    bar=None,
+) -> np.ndarray:
+    """The model's raw outputs [N, ...] (logits for classification) of DNA windows, encoded by
+    the run's Predictor and scored by `Run.predict`; with `average_strands`, the mean of each
+    window's and its reverse complement's outputs."""
+    from pgx_jax.data import alphabets
 
-    from pgx_jax.data.alphabets import reverse_complement_one_hot
-    from pgx_jax.data.pipeline import pad_to
-
-    experiment, model = run.experiment, run.experiment.model
-    source = experiment.splits["train"]
-    label = np.asarray(source[0]["label"]) if len(source) else np.zeros((), np.float32)
-
-    def outputs(variables, inputs):
-        raw = model.apply(variables, **inputs, train=False)
-        if not average_strands:
-            return raw
-        flipped = dict(inputs, x=reverse_complement_one_hot(inputs["x"]))
-        if inputs.get("mask") is not None:
-            flipped["mask"] = inputs["mask"][..., ::-1]
-        return (raw + model.apply(variables, **flipped, train=False)) / 2
-
-    apply = jax.jit(outputs)
-
-    def score(windows: list[str], ids: list[str], bar=None) -> np.ndarray:
-        results = []
-        for start in range(0, len(windows), batch_size):
-            chunk = windows[start : start + batch_size]
-            encoded = experiment.encode(
-                {
-                    "id": np.array(ids[start : start + batch_size]),
-                    "sequence": np.array(chunk),
-                    "label": np.zeros((len(chunk), *label.shape), label.dtype),
-                }
-            )
-            inputs = encoded["inputs"]
-            if average_strands and np.asarray(inputs.get("x", np.zeros(0))).shape[-1:] != (4,):
+    def batches(sequences: list[str]):
+        for start in range(0, len(sequences), batch_size):
+            records = {
+                "id": np.array(ids[start : start + batch_size]),
+                "sequence": np.array(sequences[start : start + batch_size]),
+            }
+            encoded = run.predictor.encode(records)
+            if average_strands and np.shape(encoded["inputs"].get("x", ()))[-1:] != (4,):
                 raise PgxError(
                     f"{run.workdir}: --average_strands needs one-hot DNA inputs 'x' [B, L, 4]"
                 )
-            results.append(
-                np.asarray(apply(run.variables, pad_to(inputs, batch_size)))[: len(chunk)]
-            )
-            if bar is not None:
-                bar.update(len(chunk))
-        return np.concatenate(results) if results else np.zeros((0,), np.float32)
+            yield encoded
 
-    return score
+    if not windows:
+        return np.zeros((0,), np.float32)
+    outputs = run.predict(batches(windows), batch_size, progress=bar).outputs
+    if average_strands:
+        reverse = alphabets.reverse_complement(windows, alphabets.DNA, ids)
+        outputs = (outputs + run.predict(batches(reverse), batch_size, progress=bar).outputs) / 2
+    return outputs
 
 
 def predictions(task: str, outputs: np.ndarray) -> np.ndarray:
@@ -170,12 +155,11 @@ def score_rows(
         for row in scored
         for side in ("ref", "alt")
     ]
-    score = window_scorer(run, batch_size, average_strands)
-    with tqdm(
-        total=len(windows), desc="score-variants", unit="window", disable=not progress
-    ) as bar:
-        outputs = score(windows, ids, bar)
-    task = run.experiment.task
+    batch_size = run.batch_size(batch_size)
+    total = len(windows) * (2 if average_strands else 1)
+    with tqdm(total=total, desc="score-variants", unit="window", disable=not progress) as bar:
+        outputs = window_outputs(run, windows, ids, batch_size, average_strands, bar)
+    task = run.predictor.task
     scores = predictions(task, outputs)
     odds = log_odds(task, outputs)
     for i, row in enumerate(scored):

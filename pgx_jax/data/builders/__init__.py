@@ -8,9 +8,8 @@ import numpy as np
 import tensorflow_datasets as tfds
 from jax.experimental import multihost_utils
 
-from pgx_jax.data.sources import materialize
+from pgx_jax.data.sources import RecordSource, materialize
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import RecordSource
 
 
 def prepare_splits(

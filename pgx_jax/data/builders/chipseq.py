@@ -19,9 +19,9 @@ from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.builders._files import cache_name, find_experiment
 from pgx_jax.data.readers import open_text
 from pgx_jax.data.shuffle import dinucleotide_shuffles
+from pgx_jax.data.sources import RecordSource
 from pgx_jax.data.splits import holdout
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import RecordSource
 
 FOLDER = "deepbind_encode_chipseq"
 TRAIN_SUFFIX, TEST_SUFFIX = "_AC.seq.gz", "_B.seq.gz"

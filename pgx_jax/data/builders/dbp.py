@@ -26,10 +26,9 @@ from pgx_jax.data import homology
 from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.builders._files import cache_name
 from pgx_jax.data.readers import read_fasta
-from pgx_jax.data.sources import InMemorySource, text_values
+from pgx_jax.data.sources import InMemorySource, RecordSource, text_values
 from pgx_jax.data.splits import holdout
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import RecordSource
 
 FOLDER = "dbp_pdb1075_pdb186"
 FILES = {"train": "pdb1075.fasta", "test": "pdb186.fasta"}

@@ -14,7 +14,7 @@ import tensorflow_datasets as tfds
 from pgx_jax.configs import data_directory, tfds_directory
 from pgx_jax.data import ddi_corpus
 from pgx_jax.data.builders import prepare_splits
-from pgx_jax.experiment import RecordSource
+from pgx_jax.data.sources import RecordSource
 
 SPLITS = ("train", "test")
 

@@ -13,8 +13,8 @@ import ml_collections
 from pgx_jax.configs import data_directory, tfds_directory
 from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.readers import read_fasta
+from pgx_jax.data.sources import RecordSource
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import RecordSource
 
 FOLDER = "ienhancer_2l"
 CLASSES = ("non", "weak", "strong")

@@ -17,8 +17,8 @@ import tensorflow_datasets as tfds
 from pgx_jax.configs import data_directory, tfds_directory
 from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.readers import open_text, read_fasta
+from pgx_jax.data.sources import InMemorySource, RecordSource, text_values
 from pgx_jax.errors import PgxError
-from pgx_jax.experiment import RecordSource
 
 CNNPROM_FOLDER = "promoters_cnnprom"
 HUMAN_FOLDER = "promoters_deepromoter_human"
@@ -88,6 +88,38 @@ def deepromoter_negatives(
             letters[start:stop] = np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, stop - start)]
         negatives.append(letters.tobytes().decode("ascii"))
     return negatives
+
+
+class WithGeneratedNegatives:
+    """Promoters (records 0..n-1) and, at every index n * (1 + e) + j, a DeePromoter negative
+    made from promoter j (`deepromoter_negatives`), a pure function of the index and `seed`.
+
+    `pgx_jax.data.sampling.positives_with_negatives` draws those indices, new ones each epoch e,
+    so training sees negatives rebuilt from the promoters as it goes. Its length is n.
+    """
+
+    def __init__(self, promoters: InMemorySource, parts: int, keep: int, seed: int):
+        self.promoters, self.parts, self.keep, self.seed = promoters, parts, keep, seed
+
+    def __len__(self) -> int:
+        return len(self.promoters)
+
+    def __getitem__(self, index: int) -> dict:
+        return {k: v[0] for k, v in self.take(np.array([index])).items()}
+
+    def take(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+        indices = np.asarray(indices, np.int64)
+        columns = self.promoters.take(indices % len(self))
+        ids, sequences = text_values(columns["id"]), text_values(columns["sequence"])
+        for row in np.flatnonzero(indices >= len(self)):
+            rng = np.random.default_rng([self.seed, int(indices[row])])
+            sequences[row] = deepromoter_negatives([sequences[row]], rng, self.parts, self.keep)[0]
+            ids[row] = f"negative{indices[row]}:{ids[row]}"
+        return {
+            "id": np.array(ids),
+            "sequence": np.array(sequences),
+            "label": (indices < len(self)).astype(np.int64),
+        }
 
 
 @dataclasses.dataclass(eq=False)

@@ -18,8 +18,8 @@ from pgx_jax.configs import data_directory, tfds_directory
 from pgx_jax.data.builders import SequenceRecords, prepare_splits
 from pgx_jax.data.builders._files import cache_name, find_experiment
 from pgx_jax.data.readers import read_fasta
+from pgx_jax.data.sources import RecordSource
 from pgx_jax.data.splits import holdout
-from pgx_jax.experiment import RecordSource
 
 FOLDER = "rbp24_graphprot"
 FILES = {

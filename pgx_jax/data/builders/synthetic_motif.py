@@ -7,8 +7,8 @@ import tensorflow_datasets as tfds
 
 from pgx_jax.configs import tfds_directory
 from pgx_jax.data.builders import SequenceRecords, prepare_splits
+from pgx_jax.data.sources import RecordSource
 from pgx_jax.data.synthetic import SPLITS, planted_motif_examples, split_examples
-from pgx_jax.experiment import RecordSource
 
 
 @dataclasses.dataclass(eq=False)

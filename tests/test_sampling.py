@@ -1,0 +1,120 @@
+"""Training orders: each is a pure function of (seed, epoch), and under `jax.distributed` two
+processes read, row for row, the global batches one process reads (tests/sampling_worker.py)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+from pgx_jax.data import sampling
+from pgx_jax.data.builders.promoters import WithGeneratedNegatives
+from pgx_jax.data.sources import InMemorySource
+from pgx_jax.errors import PgxError
+
+WORKER = os.path.join(REPO, "tests", "sampling_worker.py")
+ORDERS = ("shuffled", "length_bucketed", "pair_blocks", "generated_negatives")
+
+
+def _run_workers(tmp_path, processes: int) -> list[dict]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    outputs = [str(tmp_path / f"rows{processes}.{rank}.json") for rank in range(processes)]
+    args = [[] if processes == 1 else [f"127.0.0.1:{port}", str(rank)] for rank in range(processes)]
+    running = [
+        subprocess.Popen(
+            [sys.executable, WORKER, outputs[rank], *args[rank]],
+            cwd=REPO,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for rank in range(processes)
+    ]
+    for process in running:
+        _, err = process.communicate(timeout=240)
+        assert process.returncode == 0, err[-3000:]
+    found = []
+    for path in outputs:
+        with open(path) as f:
+            found.append(json.load(f))
+    return found
+
+
+@pytest.fixture(scope="module")
+def one_and_two(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("sampling")
+    return _run_workers(tmp_path, 1)[0], _run_workers(tmp_path, 2)
+
+
+@pytest.mark.parametrize("name", ORDERS)
+def test_two_processes_read_the_rows_one_process_reads(one_and_two, name):
+    one, (first, second) = one_and_two
+    for step, whole in enumerate(one[name]):
+        halves = first[name][step], second[name][step]
+        assert len(halves[0]["id"]) == len(halves[1]["id"]) == len(whole["id"]) // 2
+        assert halves[0]["id"] + halves[1]["id"] == whole["id"], f"step {step}"
+        np.testing.assert_array_equal(halves[0]["label"] + halves[1]["label"], whole["label"])
+        if name == "generated_negatives":
+            assert halves[0]["sequence"] + halves[1]["sequence"] == whole["sequence"]
+        if name == "pair_blocks":  # one process factorises; two send naive pairs, offset
+            for key in ("drug", "protein"):
+                tokens = np.concatenate([np.array(h["inputs"][f"{key}_tokens"]) for h in halves])
+                index = np.concatenate([np.array(h["inputs"][f"{key}_index"]) for h in halves])
+                inputs = whole["inputs"]
+                expected = np.array(inputs[f"{key}_tokens"])[np.array(inputs[f"{key}_index"])]
+                np.testing.assert_array_equal(tokens[index], expected)
+
+
+def test_the_stream_visits_every_record_once_per_epoch_and_restarts_anywhere():
+    order = sampling.shuffled(10)
+    epochs = np.concatenate([order.epoch(3, e) for e in range(3)])
+    for e in range(3):
+        assert sorted(epochs[10 * e : 10 * (e + 1)]) == list(range(10))
+    cached = {}
+
+    def epoch(e):
+        return cached.setdefault(e, order.epoch(3, e))
+
+    for step in range(6):  # batches of 4 straddle the epochs' boundaries
+        batch = sampling.global_batch(epoch, order.length, 4, step)
+        np.testing.assert_array_equal(batch, epochs[4 * step : 4 * step + 4])
+
+
+def test_length_buckets_hold_similar_lengths_and_whole_batches():
+    lengths = np.random.default_rng(0).integers(1, 100, 403)
+    order = sampling.length_bucketed(lengths, 10, chunk_batches=5)
+    assert order.length == 400
+    batches = order.epoch(0, 0).reshape(40, 10)
+    assert len(np.unique(batches)) == 400
+    spread = np.mean([np.ptp(lengths[b]) for b in batches])
+    random = np.random.default_rng(1).permutation(403)[:400].reshape(40, 10)
+    shuffled = np.mean([np.ptp(lengths[b]) for b in random])
+    assert spread < shuffled / 2
+
+
+def test_generated_negatives_are_new_each_epoch_and_a_pure_function_of_the_index():
+    sequences = np.array(["ACGTACGTACGTACGTACGT", "TTTTGGGGCCCCAAAATTTT"])
+    promoters = InMemorySource(
+        {"id": np.array(["p0", "p1"]), "sequence": sequences, "label": np.array([1, 1])}
+    )
+    source = WithGeneratedNegatives(promoters, parts=4, keep=2, seed=0)
+    order = sampling.positives_with_negatives(2, 4)
+    first, second = order.epoch(0, 0), order.epoch(0, 1)
+    assert sorted(first[first < 2]) == [0, 1] and (first[first >= 2] < 4).all()
+    assert (second[second >= 2] >= 4).all()
+    records = source.take(np.concatenate([first, second]))
+    np.testing.assert_array_equal(records["label"], np.r_[first, second] < 2)
+    again = source.take(np.concatenate([first, second]))
+    np.testing.assert_array_equal(records["sequence"], again["sequence"])
+    made = records["sequence"][records["label"] == 0]
+    assert all(len(s) == 20 for s in made) and len(set(made)) > 1
+
+
+def test_a_split_smaller_than_a_batch_of_an_order_with_whole_batches_is_an_error():
+    with pytest.raises(PgxError, match="fewer than one batch of 16"):
+        sampling.length_bucketed(np.ones(10), 16)
