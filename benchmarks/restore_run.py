@@ -71,22 +71,28 @@ def main() -> None:
         times = {(v, what): [] for v in versions for what in ("restore", "predict")}
         for _ in range(args.repeats):
             for version, (checkout, workdir) in versions.items():
-                tfds = warm[version] if cache == "warm" else tempfile.mkdtemp(prefix="tfds_")
                 code = TIMED.format(imports=RESTORE[version])
-                _, out = _run(
-                    version, checkout, workdir, tfds, [sys.executable, "-c", code, workdir]
-                )
-                times[version, "restore"].append(float(out.strip().splitlines()[-1]))
                 predict = [sys.executable, "-m", "pgx_jax.cli", "predict", f"--workdir={workdir}"]
-                elapsed, _ = _run(
-                    version, checkout, workdir, tfds, [*predict, f"--input={args.input}"]
-                )
-                times[version, "predict"].append(elapsed)
-                if cache == "emptied":
-                    shutil.rmtree(tfds)
+                commands = {
+                    "restore": [sys.executable, "-c", code, workdir],
+                    "predict": [*predict, f"--input={args.input}"],
+                }
+                for what, command in commands.items():
+                    tfds = warm[version] if cache == "warm" else tempfile.mkdtemp(prefix="tfds_")
+                    elapsed, out = _run(version, checkout, workdir, tfds, command)
+                    in_process = what == "restore"
+                    times[version, what].append(
+                        float(out.strip().splitlines()[-1]) if in_process else elapsed
+                    )
+                    if cache == "emptied":
+                        shutil.rmtree(tfds)
         for what in ("restore", "predict"):
             rows[cache, what] = {v: statistics.median(times[v, what]) for v in versions}
-    print(f"median of {args.repeats} fresh processes each, seconds")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} | {os.cpu_count()} CPUs | "
+        f"load average {load} | median of {args.repeats} fresh processes each, seconds"
+    )
     print(f"{'TFDS cache':<12}{'timed':<24}{'before':>9}{'after':>9}{'before/after':>14}")
     for (cache, what), t in rows.items():
         label = "restore (in process)" if what == "restore" else "pgx predict (whole)"

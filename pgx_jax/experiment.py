@@ -98,11 +98,8 @@ class Finished:
 
     @property
     def variables(self) -> dict:
-        """The model's variables for `model.apply`."""
-        variables = {"params": self.state.eval_params}
-        if self.state.batch_stats:
-            variables["batch_stats"] = self.state.batch_stats
-        return variables
+        """The model's variables for `model.apply` (`TrainState.variables`)."""
+        return self.state.variables
 
 
 def label_column(

@@ -109,11 +109,8 @@ class Run:
 
     @property
     def variables(self) -> dict:
-        """The model's variables for `model.apply`."""
-        variables = {"params": self.state.eval_params}
-        if self.state.batch_stats:
-            variables["batch_stats"] = self.state.batch_stats
-        return variables
+        """The model's variables for `model.apply` (`TrainState.variables`)."""
+        return self.state.variables
 
     def batch_size(self, requested: int = 0) -> int:
         """`requested` (default the run's batch size), rounded up to a multiple of the devices."""

@@ -36,12 +36,4 @@ class CNNProm(nn.Module):
         if self.kmer_sizes:
             h = jnp.concatenate([h, kmer_features(x, self.kmer_sizes, mask)], -1)
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
-        return dense_head(
-            h,
-            hidden=self.hidden,
-            dropout_rate=self.dropout_rate,
-            train=train,
-            task=self.task,
-            num_outputs=self.num_outputs,
-            dtype=self.dtype,
-        )
+        return dense_head(self, h, train)

@@ -36,12 +36,4 @@ class DeepBind(nn.Module):
         h = nn.relu(h)
         pooled_mask = None if mask is None else output_mask(mask, self.filter_width, "VALID")
         h = global_pool(h, pooled_mask, self.pooling)
-        return dense_head(
-            h,
-            hidden=self.hidden,
-            dropout_rate=self.dropout_rate,
-            train=train,
-            task=self.task,
-            num_outputs=self.num_outputs,
-            dtype=self.dtype,
-        )
+        return dense_head(self, h, train)

@@ -51,12 +51,4 @@ class DeepDBP(nn.Module):
             residues = jax.nn.one_hot(tokens - 1, 20, dtype=jnp.float32)  # tokens 1..20
             features.append(kmer_features(residues, self.kmer_sizes, mask))
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(jnp.concatenate(features, -1))
-        return dense_head(
-            h,
-            hidden=self.hidden,
-            dropout_rate=self.dropout_rate,
-            train=train,
-            task=self.task,
-            num_outputs=self.num_outputs,
-            dtype=self.dtype,
-        )
+        return dense_head(self, h, train)

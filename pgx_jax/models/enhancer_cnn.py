@@ -49,12 +49,4 @@ class EnhancerCNN(nn.Module):
         h = nn.Dropout(self.conv_dropout, deterministic=not train)(h)
         if self.kmer_sizes:
             h = jnp.concatenate([h, kmer_features(x, self.kmer_sizes, mask)], -1)
-        return dense_head(
-            h,
-            hidden=self.hidden,
-            dropout_rate=self.dropout_rate,
-            train=train,
-            task=self.task,
-            num_outputs=self.num_outputs,
-            dtype=self.dtype,
-        )
+        return dense_head(self, h, train)

@@ -326,23 +326,24 @@ class OutputHead(nn.Module):
 
 
 def dense_head(
+    model: nn.Module,
     h: jax.Array,
-    *,
-    hidden: int,
-    dropout_rate: float,
     train: bool,
-    task: str,
-    num_outputs: int = 1,
-    dtype: jnp.dtype | None = None,
+    *,
+    task: str | None = None,
+    num_outputs: int | None = None,
 ) -> jax.Array:
-    """The models' common tail: dense `hidden` layer with ReLU (none when `hidden` is 0),
-    dropout, then `OutputHead`.
+    """The models' common tail: a dense `hidden` layer with ReLU (none when `hidden` is 0),
+    dropout, then `OutputHead`, with the model's own `hidden`, `dropout_rate`, `dtype` and
+    (unless given) `task` and `num_outputs` fields.
 
-    A plain function, called inside the parent's `nn.compact` method, so its layers are the
-    parent's own `hidden` and `head` (parameters `hidden/kernel`, `head/dense/kernel`), the
+    A plain function, called inside the model's `nn.compact` method, so its layers are the
+    model's own `hidden` and `head` (parameters `hidden/kernel`, `head/dense/kernel`), the
     names that checkpoints, sharding rules and `init_skip` patterns match.
     """
-    if hidden:
-        h = nn.relu(nn.Dense(hidden, dtype=dtype, name="hidden")(h))
-    h = nn.Dropout(dropout_rate, deterministic=not train)(h)
-    return OutputHead(task, num_outputs, dtype=dtype, name="head")(h)
+    if model.hidden:
+        h = nn.relu(nn.Dense(model.hidden, dtype=model.dtype, name="hidden")(h))
+    h = nn.Dropout(model.dropout_rate, deterministic=not train)(h)
+    task = task or model.task
+    num_outputs = num_outputs or model.num_outputs
+    return OutputHead(task, num_outputs, dtype=model.dtype, name="head")(h)

@@ -38,12 +38,4 @@ class MultiTaskCNN(nn.Module):
             h = nn.max_pool(h, (self.pool_size,), strides=(self.pool_size,))
             h = ConvBlock(self.num_filters, 5, dtype=self.dtype)(h, train)
         h = global_max_pool(h)
-        return dense_head(
-            h,
-            hidden=self.hidden,
-            dropout_rate=self.dropout_rate,
-            train=train,
-            task="multilabel",
-            num_outputs=self.num_tasks,
-            dtype=self.dtype,
-        )
+        return dense_head(self, h, train, task="multilabel", num_outputs=self.num_tasks)

@@ -22,6 +22,15 @@ class TrainState(train_state.TrainState):
         """The parameters to evaluate, test and predict with."""
         return self.params
 
+    @property
+    def variables(self) -> dict:
+        """The model's variables for `model.apply` at evaluation: the evaluation parameters
+        and, if the model keeps them, its batch statistics."""
+        variables = {"params": self.eval_params}
+        if self.batch_stats:
+            variables["batch_stats"] = self.batch_stats
+        return variables
+
     def update_average(self) -> "TrainState":
         """The state after folding the current parameters into the average (none here)."""
         return self
