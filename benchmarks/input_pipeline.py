@@ -66,7 +66,8 @@ def main() -> None:
         f"machine: {info['processor']} | {info['cpu_count']} CPUs | jax {info['jax']} | "
         "load average " + " ".join(f"{x:.2f}" for x in info["load_average"] or [])
     )
-    train, _, _ = jax_train_runner(make_case("deepbind", args.batch_size, None), args.batches)
+    case = make_case("deepbind", args.batch_size, None, "float32")
+    train, _, _ = jax_train_runner(case, args.batches)
     runners = {
         "pipeline, encoded on the fly": pipeline_runner(False, args.batches, args.batch_size),
         "pipeline, pre-encoded": pipeline_runner(True, args.batches, args.batch_size),

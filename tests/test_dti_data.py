@@ -173,7 +173,7 @@ def _take_batches(iterator, n):
 
 def _pair_stream(source, batch_size: int, start: int, order_kind: str):
     order = sampling.pair_blocks(source.columns["protein_index"], batch_size, order_kind)
-    return sampling.train_batches(order, source.take, batch_size, 3, start)
+    return sampling.local_batches(order, source.take, batch_size, 3, start)
 
 
 @pytest.mark.parametrize("order_kind", ["block", "random"])

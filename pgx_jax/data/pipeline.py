@@ -96,4 +96,4 @@ def train_batches(
     if pre_encode:
         reader = functools.partial(gather, encode_all(source, encode))
     order = order or sampling.shuffled(len(source))
-    return sampling.train_batches(order, reader, batch_size, seed, start_step, num_threads)
+    return sampling.local_batches(order, reader, batch_size, seed, start_step, num_threads)

@@ -161,7 +161,7 @@ def process_rows(indices: np.ndarray) -> np.ndarray:
     return indices[start : start + size]
 
 
-def train_batches(
+def local_batches(
     order: Order,
     read: Callable[[np.ndarray], dict],
     batch_size: int,
