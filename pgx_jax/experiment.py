@@ -70,6 +70,9 @@ class Experiment:
       stored as indices into token tables), their encoder; default the Predictor's.
     after_fit: optional `(Finished) -> dict` adding domain results (such as the best JASPAR
       match of a filter) to `results.json` once training ends.
+    files: text files (name -> content) written into the workdir when the run starts: what
+      was read and inferred from the data (a data summary, every row's split, the rows left
+      out).
     """
 
     predictor: Predictor
@@ -77,6 +80,7 @@ class Experiment:
     order: Order | None = None
     encode: Callable[[dict[str, np.ndarray]], dict] | None = None
     after_fit: Callable[[Finished], dict] | None = None
+    files: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def encode_split(self) -> Callable[[dict[str, np.ndarray]], dict]:

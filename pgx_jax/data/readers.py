@@ -22,7 +22,7 @@ from typing import NamedTuple, TextIO
 
 from pgx_jax.data.alphabets import Alphabet, validate
 from pgx_jax.errors import PgxError
-from pgx_jax.files import atomic_open
+from pgx_jax.files import write_atomically
 
 _GZIP_MAGIC = b"\x1f\x8b"
 BAD_RECORD_POLICIES = ("error", "skip")
@@ -81,12 +81,17 @@ class BadRecords:
         where = f" (all in {listed_in})" if listed_in else ""
         return f"skipped {len(self.skipped)} bad records{where}: {first}{rest}"
 
-    def write_tsv(self, path: str) -> None:
+    def tsv(self) -> str:
         """Every skipped record as a row `file line record problem` under a header line."""
-        with atomic_open(path, newline="") as f:
-            writer = csv.writer(f, delimiter="\t", lineterminator="\n")
-            writer.writerow(["file", "line", "record", "problem"])
-            writer.writerows((b.file, b.line, b.record, b.problem) for b in self.skipped)
+        text = io.StringIO()
+        writer = csv.writer(text, delimiter="\t", lineterminator="\n")
+        writer.writerow(["file", "line", "record", "problem"])
+        writer.writerows((b.file, b.line, b.record, b.problem) for b in self.skipped)
+        return text.getvalue()
+
+    def write_tsv(self, path: str) -> None:
+        """`tsv()` written to `path` atomically."""
+        write_atomically(path, self.tsv())
 
 
 class FastaRecord(NamedTuple):

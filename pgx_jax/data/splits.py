@@ -49,3 +49,75 @@ def holdout(
 def subset(source: RecordSource, indices: np.ndarray) -> InMemorySource:
     """The records of `source` at `indices`, as an in-memory source."""
     return InMemorySource(take(source, np.asarray(indices)))
+
+
+SPLIT_NAMES = ("train", "validation", "test")
+
+
+def by_groups(
+    groups: np.ndarray,
+    fractions: tuple[float, float, float],
+    seed: int,
+    largest_first: bool = False,
+) -> np.ndarray:
+    """Split names per row with every group in one part: groups in a seeded random order (with
+    `largest_first`, the groups larger than half the test part go first, as chemprop's balanced
+    scaffold split does), each to the first part still short of its fraction of the rows."""
+    names, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(names))
+    if largest_first:
+        big = counts[order] > fractions[2] * len(groups) / 2
+        order = np.concatenate([order[big], order[~big]])
+    targets = np.array(fractions) * len(groups)
+    filled = np.zeros(3)
+    part = np.zeros(len(names), np.int64)
+    for g in order:
+        p = next((p for p in range(3) if filled[p] + counts[g] <= targets[p] + 0.5), None)
+        if p is None:
+            p = int(np.argmin(filled - targets))
+        part[g] = p
+        filled[p] += counts[g]
+    return np.array(SPLIT_NAMES)[part[inverse]]
+
+
+def random_parts(size: int, fractions: tuple[float, float, float], seed: int) -> np.ndarray:
+    """Split names per row, each row its own group."""
+    return by_groups(np.arange(size), fractions, seed)
+
+
+def scaffolds(smiles: list[str]) -> np.ndarray:
+    """Each molecule's Bemis-Murcko scaffold (RDKit), as canonical SMILES ('' for acyclic)."""
+    from rdkit import Chem
+    from rdkit.Chem.Scaffolds import MurckoScaffold
+
+    found = []
+    for text in smiles:
+        mol = Chem.MolFromSmiles(text)
+        found.append(MurckoScaffold.MurckoScaffoldSmiles(mol=mol) if mol is not None else text)
+    return np.array(found, dtype=str)
+
+
+def cold_both(
+    drugs: np.ndarray, proteins: np.ndarray, fractions: tuple[float, float, float], seed: int
+) -> np.ndarray:
+    """Split names per pair with neither its drug nor its protein in another part: drugs and
+    proteins are split apart, and a pair whose drug and protein fell in different parts is
+    left out ('')."""
+    drug_part = by_groups(np.unique(drugs), fractions, seed)
+    protein_part = by_groups(np.unique(proteins), fractions, seed + 1)
+    of_drug = dict(zip(np.unique(drugs).tolist(), drug_part.tolist(), strict=True))
+    of_protein = dict(zip(np.unique(proteins).tolist(), protein_part.tolist(), strict=True))
+    parts = np.array([of_drug[d] for d in drugs.tolist()])
+    same = parts == np.array([of_protein[p] for p in proteins.tolist()])
+    return np.where(same, parts, "")
+
+
+def by_chromosome(
+    chroms: np.ndarray, validation: tuple[str, ...], test: tuple[str, ...]
+) -> np.ndarray:
+    """Split names per row by chromosome: those named go to validation or test, the rest train."""
+    names = np.full(len(chroms), "train", dtype=object)
+    names[np.isin(chroms, validation)] = "validation"
+    names[np.isin(chroms, test)] = "test"
+    return names.astype(str)

@@ -248,6 +248,8 @@ class _Training:
                 member.config.to_json_best_effort(indent=2, sort_keys=True),
             )
             runs.save_predictor(member.workdir, member.experiment.predictor, self.example)
+            for name, text in member.experiment.files.items():
+                write_atomically(os.path.join(member.workdir, name), text)
         member.writer = MetricWriter(member.workdir, member.step)
         member.batches = pipeline.train_batches(
             self.splits["train"],
