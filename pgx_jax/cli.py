@@ -18,13 +18,16 @@ COMMANDS = {
 }
 ALIASES = {"predict-ddi": "predict"}
 """Old command names: `pgx predict-ddi` is `pgx predict` on a DDI run."""
-USAGE = "usage: pgx <command> [flags]\n\ncommands:\n" + "\n".join(
-    f"  {name:<15} {text}" for name, text in COMMANDS.items()
+USAGE = (
+    "usage: pgx <command> [flags]   (pgx <command> --help, or pgx help <command>, for one)"
+    "\n\ncommands:\n" + "\n".join(f"  {name:<15} {text}" for name, text in COMMANDS.items())
 )
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["help"] and len(argv) > 1:
+        argv = [argv[1], "--help"]
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0 if argv else 2
@@ -33,11 +36,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pgx: unknown command {command!r}\n{USAGE}", file=sys.stderr)
         return 2
     logging.set_verbosity(logging.ERROR)
+    from pgx_jax.commands.flags import HelpRequested
     from pgx_jax.train.loop import Preempted
 
     module = importlib.import_module(f"pgx_jax.commands.{command.replace('-', '_')}")
     try:
         return module.main(rest)
+    except HelpRequested as text:
+        print(text)
+        return 0
     except PgxError as err:
         print(f"pgx {command}: error: {err}", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ the installed `configs` package, so it works the same from any directory and fro
 non-editable install.
 """
 
+import importlib
 import importlib.util
 import os
 from collections.abc import Callable
@@ -18,6 +19,11 @@ from ml_collections import config_flags
 from pgx_jax.errors import PgxError
 
 DEFAULT_CONFIG = "configs/binding/deepbind.py"  # found by the same rule as `--config`
+HELP_FLAGS = ("--help", "-h", "--helpfull", "-?")
+
+
+class HelpRequested(Exception):
+    """Raised by `parse` for `--help`: the text to print (the CLI prints it and exits 0)."""
 
 
 def project_config_dirs() -> list[str]:
@@ -119,7 +125,13 @@ def parse(
     value) becomes one PgxError line.
     """
     flag_values = flags.FlagValues()
-    argv = [f"pgx {command}", *argv]
+    wants_help = any(arg in HELP_FLAGS for arg in argv)
+    argv = [f"pgx {command}", *(arg for arg in argv if arg not in HELP_FLAGS)]
+    if wants_help:
+        if with_config:
+            _define_config(flag_values, argv[:1])
+        define(flag_values)
+        raise HelpRequested(help_text(command, flag_values))
     try:
         if with_config:
             _define_config(flag_values, argv)
@@ -131,3 +143,23 @@ def parse(
     except (flags.Error, OSError, KeyError, AttributeError, TypeError, ValueError) as err:
         raise PgxError(f"bad flags or config: {_one_line(err)}") from None
     return flag_values, config
+
+
+def help_text(command: str, flag_values: flags.FlagValues) -> str:
+    """`pgx COMMAND --help`: the command module's docstring (what it does, its inputs and
+    their formats, an example) and every flag with its default."""
+    module = importlib.import_module(f"pgx_jax.commands.{command.replace('-', '_')}")
+    lines = [f"usage: pgx {command} [flags]", "", (module.__doc__ or "").strip(), "", "flags:"]
+    for name in sorted(flag_values):
+        flag = flag_values[name]
+        default = flag.default_as_str or "none"
+        choices = getattr(flag.parser, "enum_values", None)
+        allowed = f"; one of {', '.join(choices)}" if choices else ""
+        text = " ".join(flag.help.split())
+        lines.append(f"  --{name}: {text} (default: {default}{allowed})")
+    if "config" in flag_values:
+        lines.append(
+            "  --config.FIELD=VALUE: set any field of the config "
+            "(e.g. --config.train.num_epochs=20)"
+        )
+    return "\n".join(lines)

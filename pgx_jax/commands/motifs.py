@@ -9,6 +9,8 @@ records of `--fasta` (all of them; the model alone is restored from the workdir)
 `motifs.meme` (MEME minimal format), `logos/filter_<f>.png` and `motif_matches.tsv` (the `top`
 JASPAR CORE vertebrate matches of each filter, filters ranked by how well their best site
 separates the classes).
+
+example: pgx motifs --workdir runs/default --top 3
 """
 
 import os

@@ -9,6 +9,8 @@ integrated_gradients, over the record's unpadded positions), `<id>_ism.tsv` (pos
 reference letter, the score change for each letter), and pictures: `<id>_ism.png` (heat map),
 `<id>_ism_logo.png` (minus the mean substitution effect at each reference letter),
 `<id>_grad_x_input.png` and `<id>_integrated_gradients.png` (logos).
+
+example: pgx mutagenesis --workdir runs/default --fasta new.fa --record seq1 --outdir ism
 """
 
 import os

@@ -23,6 +23,8 @@ A bad record (one the encoder rejects, an unparsable SMILES, a missing field) is
 naming the file, line and record; with `--skip_bad` it is left out instead, the count and the
 first few are printed, and every one is listed in `<output>.skipped.tsv` (on standard error
 without `--output`).
+
+example: pgx predict --workdir runs/default --input new.fa --output predictions.csv
 """
 
 import contextlib

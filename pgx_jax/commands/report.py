@@ -4,6 +4,8 @@ Pictures: training curves (`metrics.jsonl`) and, from the test predictions the l
 (`test_predictions.npz`), ROC and precision-recall curves and a confusion matrix for
 classification or a predicted-against-measured scatter for regression. The page also shows
 the results, the config and, if `pgx motifs` ran, the filters' motifs.
+
+example: pgx report --workdir runs/default
 """
 
 from absl import flags

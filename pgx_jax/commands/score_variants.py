@@ -13,6 +13,9 @@ disagrees with the FASTA (`ref_mismatch`), a contig the FASTA lacks (`unknown_co
 insertions, symbolic alleles. Their counts and the first five of each, with file and line, go
 to stderr. The command fails (exit 1, after writing the outputs) when no allele could be
 scored, or with `--strict` when any REF mismatches or contig is unknown.
+
+example: pgx score-variants --workdir runs/default --fasta ref.fa --vcf variants.vcf.gz
+         --output scores.tsv
 """
 
 import os

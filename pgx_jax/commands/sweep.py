@@ -1,5 +1,15 @@
 """`pgx sweep --config CONFIG[:ARG] --sweep SWEEP[:ARG] --workdir DIR [--novmap_seeds]
-[--config.x=y ...]`."""
+[--config.x=y ...]`: one run per point of a list of config overrides, and one table.
+
+SWEEP is a Python file with `get_sweep(arg)` returning a list of dicts of dotted config fields
+(`configs/sweeps/`; found like `--config`). Each point runs the config's protocol in
+DIR/<point name>; finished points are read back, so a stopped sweep resumes. Points that differ
+only in `seed` train as one vmapped program unless `--novmap_seeds`. Writes DIR/sweep.csv and
+DIR/sweep.md (overrides and test metrics).
+
+example: pgx sweep --config configs/binding/deepbind.py --sweep configs/sweeps/deepbind_seeds.py
+         --workdir runs/seeds
+"""
 
 import importlib.util
 import os

@@ -1,4 +1,17 @@
-"""`pgx train --config CONFIG[:ARG] --workdir DIR [--config.field=value ...]`."""
+"""`pgx train --config CONFIG[:ARG] --workdir DIR [--config.field=value ...]`: train a model.
+
+CONFIG is a config file with `get_config(arg)` (a path, or a path under the project's
+`configs/`; default `configs/binding/deepbind.py`, DeepBind on an embedded planted-motif set);
+ARG is `key=value,...` of that file's variants; `--config.a.b=value` sets any field. The
+config names the experiment (the data set, or `configs/table.py:path=FILE` for your own CSV,
+TSV, Parquet or FASTA file) and the model. DIR receives config.json, predictor.json,
+metrics.jsonl, checkpoints/, results.json (test metrics) and pictures; if DIR holds a
+checkpoint the run resumes from it. SIGTERM or Ctrl-C saves a checkpoint and exits 143.
+A config with a protocol (`protocol.field`: folds, seeds) runs once per value in
+DIR/<field>=<value> and writes the mean and spread.
+
+example: pgx train --config configs/binding/deepbind.py:motif=MA0138 --workdir runs/rest
+"""
 
 import glob
 import os
