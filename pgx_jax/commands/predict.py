@@ -3,7 +3,8 @@ predictions on new records.
 
 The run is restored from its directory alone (`pgx_jax.load_run`); its Predictor says which
 record fields it reads, and the input gives them:
-- a table (`.csv` or `.tsv`, plain or gzip) with a header naming `id` and those fields
+- a table (`.csv` or `.tsv`, plain or gzip, or `.parquet`) with a header naming those fields
+  (and `id`: without it a record is named by its line)
   (`id,smiles,protein` for a drug-target run, `id,smiles` for the solubility QSAR,
   `id,sequence` for a sequence model);
 - FASTA (plain or gzip) for sequence models;
@@ -38,10 +39,10 @@ import numpy as np
 from absl import flags
 
 from pgx_jax.commands.flags import parse
-from pgx_jax.data.readers import BadRecords, open_text
+from pgx_jax.data.readers import BadRecords
+from pgx_jax.data.tables import TABLE_SUFFIXES
 from pgx_jax.errors import PgxError
 
-TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 SENTENCE_FIELDS = ("tokens", "e1_index", "e2_index")
 """What a DDI run's Predictor reads; its input is [[marked]] sentences."""
 
@@ -81,34 +82,30 @@ def _define(flag_values: flags.FlagValues) -> None:
 
 
 def read_table(path: str, columns: tuple[str, ...], bad: BadRecords) -> tuple[dict, list[int]]:
-    """The `columns` of every row of a CSV or TSV file (by suffix) with a header, and each
-    row's line; a row missing one is a bad record, a header without one an error."""
-    delimiter = "\t" if path.lower().endswith((".tsv", ".tsv.gz")) else ","
-    rows, lines = [], []
-    try:
-        with open_text(path) as f:
-            reader = csv.DictReader(f, delimiter=delimiter)
-            missing = [c for c in columns if c not in (reader.fieldnames or [])]
-            if missing:
-                raise PgxError(
-                    f"table {path} line 1: header {reader.fieldnames} lacks {missing}; "
-                    f"expected columns {list(columns)}"
-                )
-            for row in reader:
-                name = (row.get("id") or "").strip() or f"line {reader.line_num}"
-                empty = [c for c in columns if not (row.get(c) or "").strip()]
-                if empty:
-                    problem = f"record {name!r}: missing field {empty[0]!r}"
-                    bad.reject(path, reader.line_num, name, problem)
-                    continue
-                rows.append([row[c].strip() for c in columns])
-                lines.append(reader.line_num)
-    except UnicodeDecodeError as err:
-        raise PgxError(f"table {path}: not valid UTF-8 text ({err.reason})") from None
-    except csv.Error as err:
-        raise PgxError(f"table {path}: {err}") from None
-    records = {c: np.array([r[i] for r in rows], dtype=object) for i, c in enumerate(columns)}
-    return records, lines
+    """The `columns` (and `id`, else each row's line as its name) of every row of a table
+    (`pgx_jax.data.tables.read_table`: CSV, TSV, gzipped, Parquet), and each row's line; a row
+    with an empty one is a bad record, a header without one an error."""
+    from pgx_jax.data.tables import read_table as read_cells
+
+    table = read_cells(path)
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise PgxError(
+            f"table {path} line 1: header {list(table.columns)} lacks {missing}; "
+            f"expected columns {list(columns)}"
+        )
+    ids = table.columns.get("id", np.array([f"line {line}" for line in table.lines]))
+    keep = np.ones(len(table), bool)
+    for row in range(len(table)):
+        empty = [c for c in columns if not table.columns[c][row]]
+        if empty:
+            name = str(ids[row]) or f"line {table.lines[row]}"
+            line = int(table.lines[row])
+            bad.reject(path, line, name, f"record {name!r}: missing field {empty[0]!r}")
+            keep[row] = False
+    records = {"id": ids[keep].astype(object)}
+    records.update({c: table.columns[c][keep].astype(object) for c in columns})
+    return records, [int(line) for line in table.lines[keep]]
 
 
 def read_records(run, path: str, bad: BadRecords) -> tuple[dict, list[int]]:
@@ -120,7 +117,7 @@ def read_records(run, path: str, bad: BadRecords) -> tuple[dict, list[int]]:
 
     reads = tuple(run.predictor.reads)
     if path.lower().endswith(TABLE_SUFFIXES):
-        return read_table(path, ("id", *reads), bad)
+        return read_table(path, reads, bad)
     if reads == ("sequence",):
         found, lines = read_fasta_lines(path, bad_records=bad)
         records = {
