@@ -11,7 +11,8 @@ def parse_arg(arg: str | None, **defaults):
     """Parse a config argument `key=value,key=value` against typed defaults (big_vision style).
 
     `get_config("tf=GABPA")` with `parse_arg(arg, tf="")` gives an object with `.tf == "GABPA"`.
-    A bare word `name` sets `name=True` (for boolean switches). Unknown keys are an error.
+    A bare word `name` sets a boolean switch `name=True`; booleans take true/false or 1/0;
+    other values must convert to their default's type. Any other word is one PgxError line.
     """
     values = dict(defaults)
     for item in filter(None, (arg or "").split(",")):
@@ -20,16 +21,28 @@ def parse_arg(arg: str | None, **defaults):
             raise PgxError(
                 f"config argument: unknown key {key!r}; expected one of {sorted(defaults)}"
             )
-        default = defaults[key]
-        if not sep:
-            values[key] = True
-        elif isinstance(default, bool):
-            values[key] = raw.lower() in ("1", "true", "yes")
-        elif default is None:
-            values[key] = raw
-        else:
-            values[key] = type(default)(raw)
+        values[key] = _arg_value(key, defaults[key], raw if sep else None)
     return type("ConfigArg", (), values)()
+
+
+def _arg_value(key: str, default, raw: str | None):
+    """The value of config argument `key`: `raw` (None for a bare word) as `default`'s type."""
+    if raw is None:
+        if not isinstance(default, bool):
+            raise PgxError(f"config argument: {key!r} needs a value ({key}=...)")
+        return True
+    if isinstance(default, bool):
+        known = {"true": True, "1": True, "false": False, "0": False}
+        if raw.lower() not in known:
+            raise PgxError(f"config argument {key}={raw!r}: expected true or false (or 1, 0)")
+        return known[raw.lower()]
+    if default is None:
+        return raw
+    try:
+        return type(default)(raw)
+    except ValueError:
+        kind = type(default).__name__
+        raise PgxError(f"config argument {key}={raw!r}: expected a value of type {kind}") from None
 
 
 def identical_members(

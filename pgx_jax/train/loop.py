@@ -131,10 +131,17 @@ class _Training:
         self.predictor, self.splits = self.experiment.predictor, self.experiment.splits
         self.mesh = parallel.make_mesh(config.get("mesh"))
         self.batch_size = config.data.batch_size
+        if not isinstance(self.batch_size, int) or self.batch_size <= 0:
+            raise PgxError(f"config.data.batch_size: {self.batch_size!r}; must be at least 1")
         parallel.local_batch_size(self.batch_size, self.mesh)
         self.order = self.experiment.order or sampling.shuffled(len(self.splits["train"]))
         epoch_steps = self.order.steps_per_epoch(self.batch_size)
         self.total_steps = tcfg.get("num_steps") or tcfg.num_epochs * epoch_steps
+        if self.total_steps <= 0:
+            raise PgxError(
+                f"config.train.num_epochs={tcfg.num_epochs}, num_steps="
+                f"{tcfg.get('num_steps', 0)}: nothing to train; give at least one step"
+            )
         self.eval_every = tcfg.get("eval_every_steps") or epoch_steps
         self.log_every = tcfg.get("log_every_steps", 50)
         self.checkpoint_every = tcfg.get("checkpoint_every_steps") or self.eval_every
