@@ -252,14 +252,16 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         name: source if name == "train" else _protein_major(source)
         for name, source in splits.items()
     }
+    proteins_of_pairs = splits["train"].columns["protein_index"]
+    if data.sampling == "block" and data.block_pairs < 0:
+        chosen = sampling.blocking_of(proteins_of_pairs, data.batch_size)
+        blocks = f"blocks of {chosen} pairs" if chosen else "whole proteins"
+        print(f"{data.folder}: training batches of {blocks} (chosen from the data)")
     return Experiment(
         predictor(config, {}),
         splits,
         order=sampling.pair_blocks(
-            splits["train"].columns["protein_index"],
-            data.batch_size,
-            data.sampling,
-            data.block_pairs,
+            proteins_of_pairs, data.batch_size, data.sampling, data.block_pairs
         ),
         encode=functools.partial(
             pair_batches.encode_pairs,

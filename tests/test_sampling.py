@@ -118,3 +118,17 @@ def test_generated_negatives_are_new_each_epoch_and_a_pure_function_of_the_index
 def test_a_split_smaller_than_a_batch_of_an_order_with_whole_batches_is_an_error():
     with pytest.raises(PgxError, match="fewer than one batch of 16"):
         sampling.length_bucketed(np.ones(10), 16)
+
+
+def test_pair_blocking_is_chosen_from_pairs_per_protein():
+    """Whole proteins while a batch of them spans two or more (Davis: 68 pairs a protein at
+    batch 256), blocks of 8 when one protein's pairs would fill most of a batch (KIBA-like)."""
+    davis_like = np.repeat(np.arange(40), 68)
+    kiba_like = np.repeat(np.arange(40), 500)
+    assert sampling.blocking_of(davis_like, 256) == 0
+    assert sampling.blocking_of(kiba_like, 256) == sampling.AUTO_BLOCK_PAIRS
+    order = sampling.pair_blocks(kiba_like, 256, "block", -1)
+    batch = kiba_like[order.epoch(0, 0)[:256]]
+    assert len(np.unique(batch)) > 16  # blocks of 8: about 32 proteins in a batch of 256
+    whole = sampling.pair_blocks(kiba_like, 256, "block", 0)
+    assert len(np.unique(kiba_like[whole.epoch(0, 0)[:256]])) <= 2

@@ -87,12 +87,15 @@ def pair_blocks(
     """Drug-target pairs: a permutation (`random`), or proteins in random order each with its
     pairs shuffled (`block`), so a batch holds few proteins (factorised batches encode each
     distinct protein once). With `block_pairs` > 0 each protein's pairs are cut into blocks of
-    that many and the blocks shuffled: a batch then spans about B / block_pairs proteins."""
+    that many and the blocks shuffled: a batch then spans about B / block_pairs proteins;
+    `block_pairs` < 0 chooses from the data (`blocking_of`)."""
     if sampling not in PAIR_SAMPLINGS:
         raise PgxError(
             f"config.data.sampling: unknown sampling {sampling!r}; known: {PAIR_SAMPLINGS}"
         )
     protein_index = np.asarray(protein_index)
+    if block_pairs < 0:
+        block_pairs = blocking_of(protein_index, batch_size)
     length = _whole_batches(protein_index.size, batch_size, "pair batches") * batch_size
 
     def draw(rng: np.random.Generator, epoch: int) -> np.ndarray:
@@ -101,6 +104,19 @@ def pair_blocks(
         return _protein_blocks(protein_index, rng, block_pairs)[:length]
 
     return Order(length, draw)
+
+
+AUTO_BLOCK_PAIRS = 8
+"""The block size `blocking_of` chooses when whole proteins would crowd a batch."""
+
+
+def blocking_of(protein_index: np.ndarray, batch_size: int) -> int:
+    """Pairs per block from the data: whole proteins (0) while a batch of them spans at least
+    two proteins (the median protein has at most half a batch of pairs), else blocks of
+    `AUTO_BLOCK_PAIRS`: a batch of one protein's pairs teaches the model that protein alone."""
+    per_protein = np.bincount(np.asarray(protein_index))
+    median = float(np.median(per_protein[per_protein > 0]))
+    return 0 if median <= batch_size / 2 else AUTO_BLOCK_PAIRS
 
 
 def _protein_blocks(
