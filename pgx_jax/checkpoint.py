@@ -7,6 +7,7 @@ it leaves is removed when the managers open. `meta` carries the loop's own state
 """
 
 import os
+import sys
 from typing import Any
 
 import jax
@@ -18,20 +19,28 @@ from pgx_jax.errors import PgxError
 KINDS = ("latest", "best")
 
 
+LATEST_KEPT = 2
+"""Steps kept in `latest/`: when the newest is damaged, a resumed run starts from the one
+before it and replays the steps in between (batches are a function of the step)."""
+DAMAGED_SUFFIX = ".damaged"
+
+
 class Checkpoints:
-    """Two one-deep orbax managers under `directory`: `latest/` and `best/`."""
+    """Two orbax managers under `directory`: `latest/` (the last `LATEST_KEPT` steps) and
+    `best/` (one)."""
 
     def __init__(self, directory: str):
         self.directory = os.path.abspath(directory)
-        options = ocp.CheckpointManagerOptions(
-            max_to_keep=1,
-            create=True,
-            enable_async_checkpointing=False,
-            cleanup_tmp_directories=True,
-        )
         self._managers = {
             kind: ocp.CheckpointManager(
-                os.path.join(self.directory, kind), options=options, item_handlers=_handlers()
+                os.path.join(self.directory, kind),
+                options=ocp.CheckpointManagerOptions(
+                    max_to_keep=LATEST_KEPT if kind == "latest" else 1,
+                    create=True,
+                    enable_async_checkpointing=False,
+                    cleanup_tmp_directories=True,
+                ),
+                item_handlers=_handlers(),
             )
             for kind in KINDS
         }
@@ -51,16 +60,47 @@ class Checkpoints:
     def latest_step(self, kind: str = "latest") -> int | None:
         return self._managers[kind].latest_step()
 
-    def restore(self, kind: str, target: Any) -> tuple[int, Any, dict] | None:
+    def restore(
+        self, kind: str, target: Any, fall_back: bool = False
+    ) -> tuple[int, Any, dict] | None:
         """Restore into the structure, shapes and shardings of `target`; None if no checkpoint.
 
         Raises PgxError when the checkpoint holds other arrays than `target` (a changed model
-        or optimizer config resuming an old workdir).
+        or optimizer config resuming an old workdir), and for a damaged checkpoint (a file
+        truncated, zeroed or missing): in one line naming it, or, with `fall_back`, after a
+        warning the damaged step is set aside as `<step>.damaged` and the step before it is
+        restored.
         """
         manager = self._managers[kind]
-        step = manager.latest_step()
-        if step is None:
-            return None
+        found = None
+        for step in sorted(manager.all_steps(), reverse=True):
+            try:
+                found = self._restore_step(manager, step, target)
+                break
+            except PgxError:
+                raise
+            except Exception as err:  # tensorstore, orbax, json: each damage fails its own way
+                path = manager.directory / str(step)
+                problem = " ".join(str(err).split())[:300]
+                if not fall_back:
+                    raise PgxError(
+                        f"checkpoint {path} is damaged ({type(err).__name__}: {problem}); "
+                        f"`pgx train` on its workdir resumes from the newest intact step"
+                    ) from None
+                os.replace(path, f"{path}{DAMAGED_SUFFIX}")
+                manager.reload()
+                print(
+                    f"warning: checkpoint {path} is damaged ({type(err).__name__}: {problem}); "
+                    f"moved to {path}{DAMAGED_SUFFIX}, trying the step before it",
+                    file=sys.stderr,
+                )
+        if found is None and any(
+            name.endswith(DAMAGED_SUFFIX) for name in os.listdir(manager.directory)
+        ):
+            raise PgxError(f"no intact {kind} checkpoint left in {manager.directory}")
+        return found
+
+    def _restore_step(self, manager, step: int, target: Any) -> tuple[int, Any, dict]:
         saved = _leaf_shapes(manager.item_metadata(step)["state"])
         difference = _first_difference(saved, _leaf_shapes(target))
         if difference:

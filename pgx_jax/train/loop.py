@@ -229,7 +229,7 @@ class _Training:
         member's config and Predictor and opens its metric writer and training batches."""
         states = [self.take(state, m) for m in range(len(self.members))]
         for m, member in enumerate(self.members):
-            restored = member.checkpoints.restore("latest", states[m])
+            restored = member.checkpoints.restore("latest", states[m], fall_back=True)
             if restored is not None:
                 member.step, states[m], member.meta = restored
         try:
