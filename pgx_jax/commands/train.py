@@ -45,11 +45,19 @@ def main(argv: list[str]) -> int:
     from pgx_jax.experiment import load_experiment_module
     from pgx_jax.interpret.report import make_pictures
     from pgx_jax.train import protocol
+    from pgx_jax.train.loop import Preempted
 
     parallel.initialize_distributed()
     load_experiment_module(config.experiment)
     print(f"workdir: {workdir}")
-    results = protocol.run(config, workdir)
+    try:
+        results = protocol.run(config, workdir)
+    except Preempted as stopped:
+        if flag_values.workdir:
+            raise
+        # Without --workdir the same command would start a new folder.
+        reason = str(stopped).split(";")[0]
+        raise Preempted(f"{reason}; rerun with --workdir={workdir} to resume") from None
     if jax.process_index() == 0:
         for run_dir in [workdir, *sorted(glob.glob(os.path.join(workdir, "*=*")))]:
             make_pictures(run_dir)
