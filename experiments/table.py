@@ -191,7 +191,7 @@ def split_names(table: tables.Table, data, kind: str, labels: np.ndarray) -> np.
         if (found == "?").any():
             row = int(np.flatnonzero(found == "?")[0])
             raise PgxError(
-                f"{table.where(row)}: split {columns['split'][row]!r}; expected "
+                f"{table.where(row)}: split {str(columns['split'][row])!r}; expected "
                 "train, validation (valid, val, dev) or test"
             )
         return found
@@ -262,12 +262,8 @@ def _valid_rows(
     columns = {c: table.columns[c] for c in inputs.columns}
     for c, values in columns.items():
         for row in np.flatnonzero(values == ""):
-            bad.reject(
-                table.path,
-                int(table.lines[row]),
-                _name(table, row),
-                f"record {_name(table, row)!r}: empty {c!r}",
-            )
+            name = _name(table, row)
+            tables.reject_row(table, row, name, f"record {name!r}: empty {c!r}", bad)
             keep[row] = False
     ids = np.array([_name(table, row) for row in range(len(table))])
     chunk = 4096
@@ -286,9 +282,8 @@ def _valid_rows(
                         }
                     )
                 except PgxError as err:
-                    bad.reject(
-                        table.path, int(table.lines[row]), ids[row], f"record {ids[row]!r}: {err}"
-                    )
+                    name = str(ids[row])
+                    tables.reject_row(table, row, name, f"record {name!r}: {err}", bad)
                     keep[row] = False
     return keep
 
@@ -385,9 +380,12 @@ def _summary(table, inputs, fitted: dict, sources: dict, bad: BadRecords, names,
         f"task: {fitted['task']}, target(s) {fitted['targets']}"
         + (f", classes {fitted['classes']}" if fitted["classes"] else ""),
     ]
-    for split, source in sources.items():
-        labels = np.asarray(source.columns["label"])
-        lines.append(f"{split}: {len(source)} records, {_balance(fitted, labels)}")
+    for split in splits.SPLIT_NAMES:
+        if split not in sources:
+            lines.append(f"{split}: 0 records (warning: the split left this part empty)")
+            continue
+        labels = np.asarray(sources[split].columns["label"])
+        lines.append(f"{split}: {len(sources[split])} records, {_balance(fitted, labels)}")
     lengths = _lengths(sources["train"].columns[inputs.columns[0]], inputs.kind)
     cut = int(np.sum(lengths > fitted["length"]))
     unit = "tokens" if inputs.kind == "sentence" else "characters"

@@ -7,17 +7,22 @@ header; "row N" for Parquet) and a `BadRecords` policy for rows that cannot be u
 `smiles` and `protein` pairs, `sentence` with two [[marked]] drugs); `alphabet_of` reads the
 alphabet from the sequences; `target_columns` and `task_of` the targets and the task.
 The rules, stated once (and in the README's "Your own data"):
-- targets: the columns `targets` names, else every other column whose cells are all numbers,
-  except the input, id, split and group columns and those named like positions
-  (`NEVER_TARGETS`); without such a column, the one other column if it holds at most
-  `MAX_CLASSES` distinct values (class names as text);
+- alphabet: DNA (RNA when U outnumbers T) when at least `NUCLEOTIDE_SHARE` of the letters are
+  A, C, G, T, U or N, else protein;
+- targets: the columns `targets` names, else every other numeric column (numbers in at least
+  `NUMERIC_SHARE` of its non-empty cells; the other cells are bad records), except the input,
+  id, split and group columns and those named like positions (`NEVER_TARGETS`); without such
+  a column, the one other column if it holds at most `MAX_CLASSES` distinct values (class
+  names as text);
 - task: one target with two distinct values is binary; with 3 to `MAX_CLASSES` distinct values
   that are all integers or not numbers, multi-class; otherwise regression. Several targets:
   multi-label when every one is binary (0/1, empty cells masked), else multi-output
   regression (empty cells masked).
 """
 
+import collections
 import dataclasses
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -27,7 +32,7 @@ import numpy as np
 from pgx_jax.data.readers import BadRecords, open_text, read_fasta_lines
 from pgx_jax.errors import PgxError
 
-TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz", ".parquet")
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet")
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".faa", ".fa.gz", ".fasta.gz", ".fna.gz", ".faa.gz")
 NEVER_TARGETS = frozenset(
     {"id", "name", "chrom", "chromosome", "chr", "start", "end", "pos", "position", "strand"}
@@ -37,6 +42,11 @@ NEVER_TARGETS = frozenset(
 MAX_CLASSES = 20
 """A target with at most this many distinct integer (or text) values is multi-class."""
 KINDS = ("dna", "rna", "protein", "smiles", "pair", "sentence")
+NUCLEOTIDE_SHARE = 0.9
+"""Sequences whose letters are at least this share A, C, G, T, U or N are DNA or RNA."""
+NUMERIC_SHARE = 0.9
+"""A column is numeric when at least this share of its non-empty cells are numbers (in a target,
+the other cells are bad records)."""
 _LABEL = re.compile(r"(?:^|\s)label=(\S+)")
 
 
@@ -212,11 +222,12 @@ def input_kind(table: Table, names: dict[str, str], alphabet: str = "") -> Input
 
 
 def alphabet_of(sequences: Sequence[str]) -> str:
-    """'dna', 'rna' or 'protein' from the letters of the sequences: nucleotides (and N) only
-    read as DNA, or as RNA when U appears and T does not; anything else is protein."""
-    letters = set("".join(sequences[:20000]).upper())
-    if letters <= set("ACGTN") or letters <= set("ACGUN"):
-        return "rna" if "U" in letters and "T" not in letters else "dna"
+    """'dna', 'rna' or 'protein' from the letters of the sequences: read as nucleotides when A,
+    C, G, T, U and N make at least `NUCLEOTIDE_SHARE` of them (the others are invalid letters
+    or ambiguity codes for the encoder to judge), as RNA when U outnumbers T; else protein."""
+    counts = collections.Counter("".join(sequences[:20000]).upper())
+    if sum(counts[c] for c in "ACGTUN") >= NUCLEOTIDE_SHARE * sum(counts.values()):
+        return "rna" if counts["U"] > counts["T"] else "dna"
     return "protein"
 
 
@@ -247,13 +258,20 @@ def target_columns(table: Table, targets: str, excluded: Sequence[str]) -> list[
 
 
 def _numeric(values: np.ndarray) -> bool:
-    if not len(values):
-        return False
+    """Whether at least `NUMERIC_SHARE` of `values` (and at least one) are numbers."""
+    return bool(len(values)) and len(_numbers(values)) >= NUMERIC_SHARE * len(values)
+
+
+def _numbers(values: np.ndarray) -> np.ndarray:
+    """The values that are finite numbers."""
+    return values[np.array([_is_number(v) for v in values.tolist()], bool)]
+
+
+def _is_number(value: str) -> bool:
     try:
-        np.asarray(values, dtype=np.float64)
+        return math.isfinite(float(value))
     except ValueError:
         return False
-    return True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,16 +286,16 @@ def task_of(table: Table, targets: Sequence[str], task: str = "") -> Task:
     """The task of the target columns (module docstring), or `task` checked against them."""
     values = [table.columns[t] for t in targets]
     if len(targets) > 1:
-        binary = all(set(v[v != ""]) <= {"0", "1", "0.0", "1.0"} for v in values)
+        binary = all(set(_numbers(v[v != ""])) <= {"0", "1", "0.0", "1.0"} for v in values)
         found = "multilabel" if binary else "regression"
         if task and task not in ("multilabel", "regression"):
             raise PgxError(f"config.data.task: {task!r} with {len(targets)} targets")
-        if (task or found) == "regression" and not all(_numeric(v[v != ""]) for v in values):
-            raise PgxError(f"config.data.task: regression on non-numeric targets {targets}")
+        if not all(_numeric(v[v != ""]) for v in values):
+            raise PgxError(f"config.data.task: {task or found} on non-numeric targets {targets}")
         return Task(task or found)
     cells = values[0][values[0] != ""]
-    distinct = sorted(set(cells.tolist()), key=_class_order)
     numeric = _numeric(cells)
+    distinct = sorted(set((_numbers(cells) if numeric else cells).tolist()), key=_class_order)
     integers = numeric and all(float(v).is_integer() for v in distinct)
     if task == "regression" or (not task and numeric and not integers and len(distinct) > 2):
         if not numeric:
@@ -323,7 +341,7 @@ def encode_targets(
         index = {c: i for i, c in enumerate(task.classes)}
         column = table.columns[targets[0]]
         labels = np.zeros(len(table), np.float32)
-        for row, value in enumerate(column):
+        for row, value in enumerate(column.tolist()):
             if value not in index:
                 _reject(table, row, targets[0], f"value {value!r} is not one of {list(index)}", bad)
                 keep[row] = False
@@ -333,13 +351,13 @@ def encode_targets(
     labels = np.zeros((len(table), len(targets)), np.float32)
     weights = np.ones((len(table), len(targets)), np.float32)
     for t, name in enumerate(targets):
-        for row, value in enumerate(table.columns[name]):
+        for row, value in enumerate(table.columns[name].tolist()):
             if value == "":
                 weights[row, t] = 0.0
                 continue
-            try:
+            if _is_number(value):
                 labels[row, t] = float(value)
-            except ValueError:
+            else:
                 _reject(table, row, name, f"{value!r} is not a number", bad)
                 keep[row] = False
     if len(targets) == 1:
@@ -353,10 +371,16 @@ def encode_targets(
 
 def _reject(table: Table, row: int, column: str, problem: str, bad: BadRecords) -> None:
     name = _record_name(table, row)
-    parquet = table.path.endswith(".parquet")
-    line = 0 if parquet else int(table.lines[row])
-    where = f" (row {int(table.lines[row])})" if parquet else ""
-    bad.reject(table.path, line, name, f"record {name!r} column {column!r}: {problem}{where}")
+    reject_row(table, row, name, f"record {name!r} column {column!r}: {problem}", bad)
+
+
+def reject_row(table: Table, row: int, record: str, problem: str, bad: BadRecords) -> None:
+    """Hand a row to `bad` with its line (a Parquet file has none: its row follows the
+    problem)."""
+    if table.path.endswith(".parquet"):
+        bad.reject(table.path, 0, record, f"{problem} (row {int(table.lines[row])})")
+    else:
+        bad.reject(table.path, int(table.lines[row]), record, problem)
 
 
 def _record_name(table: Table, row: int) -> str:
