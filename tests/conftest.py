@@ -1,8 +1,10 @@
 """Shared test setup: a per-session TFDS cache, helpers to run `pgx` in a subprocess, and a
 tiny DeepBind with random one-hot batches for train-step tests."""
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -64,3 +66,23 @@ def tiny_batch(seed: int = 0) -> dict:
         "label": jnp.asarray(rng.integers(0, 2, 16).astype(np.float32)),
         "weight": jnp.ones(16, jnp.float32),
     }
+
+
+@contextlib.contextmanager
+def interrupted_at(step: int):
+    """Within the block, the training loop receives SIGINT (Ctrl-C) as it starts step `step`
+    (1-based), as a user pressing Ctrl-C mid-run would send it."""
+    from pgx_jax.train import loop
+
+    step_once = loop._Training._step
+
+    def interrupted(self, state, done):
+        if done + 1 == step:
+            os.kill(os.getpid(), signal.SIGINT)
+        return step_once(self, state, done)
+
+    loop._Training._step = interrupted
+    try:
+        yield
+    finally:
+        loop._Training._step = step_once

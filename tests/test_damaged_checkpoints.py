@@ -4,16 +4,14 @@ and ends where an uninterrupted run ends; `pgx predict` refuses a damaged one in
 import glob
 import os
 import shutil
-import signal
 
 import jax
 import numpy as np
 import pytest
-from conftest import read_json
+from conftest import interrupted_at, read_json
 
 from pgx_jax import cli
 from pgx_jax.checkpoint import load_state_tree
-from pgx_jax.train import loop
 
 pytestmark = pytest.mark.slow
 
@@ -64,25 +62,15 @@ def reference(tmp_path_factory) -> str:
     return workdir
 
 
-def _stopped_at_30(workdir: str, monkeypatch) -> None:
-    step_once = loop._Training._step
-
-    def interrupted(self, state, step):
-        if step + 1 == 30:
-            os.kill(os.getpid(), signal.SIGINT)
-        return step_once(self, state, step)
-
-    monkeypatch.setattr(loop._Training, "_step", interrupted)
-    assert cli.main([*ARGS, f"--workdir={workdir}"]) == 143
-    monkeypatch.setattr(loop._Training, "_step", step_once)
+def _stopped_at_30(workdir: str) -> None:
+    with interrupted_at(30):
+        assert cli.main([*ARGS, f"--workdir={workdir}"]) == 143
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
-def test_resume_falls_back_to_the_step_before_a_damaged_one(
-    reference, damage, tmp_path, monkeypatch, capsys
-):
+def test_resume_falls_back_to_the_step_before_a_damaged_one(reference, damage, tmp_path, capsys):
     workdir = str(tmp_path / "run")
-    _stopped_at_30(workdir, monkeypatch)
+    _stopped_at_30(workdir)
     latest = os.path.join(workdir, "checkpoints", "latest")
     assert sorted(int(n) for n in os.listdir(latest) if n.isdigit()) == [20, 30]
     DAMAGES[damage](os.path.join(latest, "30"))

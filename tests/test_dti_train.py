@@ -15,19 +15,15 @@ import pytest
 from conftest import read_json, run_pgx
 from test_dti_data import write_matrix_dir
 
+from pgx_jax.data.example_tables import toy_smiles
+
 AMINO = "ACDEFGHIKLMNPQRSTVY"  # no W: the motif is the only tryptophan
 
 
 def write_small_kiba(root: str, seed: int = 0) -> int:
     """A 24 x 30 affinity matrix with about 15 % NaN in `root`/kiba; returns labelled pairs."""
     rng = np.random.default_rng(seed)
-    smiles = [
-        "C" * a + ("N" if n else "") + ("c1ccccc1" if ring else "") + ("Cl" if cl else "O")
-        for a in range(1, 4)
-        for n in (0, 1)
-        for ring in (0, 1)
-        for cl in (0, 1)
-    ]
+    smiles = toy_smiles(range(1, 4))
     proteins = []
     for j in range(30):
         chars = rng.choice(list(AMINO), rng.integers(80, 200))

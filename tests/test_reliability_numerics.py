@@ -2,13 +2,13 @@
 the record ids, the last good checkpoint stays intact, and Ctrl-C saves one to resume from."""
 
 import os
-import signal
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pytest
+from conftest import interrupted_at
 
 from pgx_jax.checkpoint import load_state_tree
 from pgx_jax.data import alphabets, pipeline, sampling
@@ -16,7 +16,7 @@ from pgx_jax.data.sources import InMemorySource
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment, Predictor
 from pgx_jax.models import create_model
-from pgx_jax.train import loop, losses
+from pgx_jax.train import losses
 from pgx_jax.train.checks import check_labels
 from pgx_jax.train.loop import Preempted, fit
 
@@ -107,21 +107,12 @@ def test_training_batches_carry_record_ids_outside_the_inputs():
     np.testing.assert_array_equal(batch["label"], np.arange(20)[rows] % 2)
 
 
-def test_sigint_saves_a_checkpoint_and_the_rerun_resumes(tmp_path, capsys, monkeypatch):
+def test_sigint_saves_a_checkpoint_and_the_rerun_resumes(tmp_path, capsys):
     """Ctrl-C in mid-run: the step in progress finishes, a checkpoint is written, Preempted."""
     source = _source(np.arange(64) % 2)
     workdir = str(tmp_path / "run")
-    step_once = loop._Training._step
-
-    def interrupted_at_7(self, state, step):
-        if step + 1 == 7:
-            os.kill(os.getpid(), signal.SIGINT)
-        return step_once(self, state, step)
-
-    monkeypatch.setattr(loop._Training, "_step", interrupted_at_7)
-    with pytest.raises(Preempted, match="stopped by signal 2 at step 7"):
+    with interrupted_at(7), pytest.raises(Preempted, match="stopped by signal 2 at step 7"):
         fit(_config(), _experiment(source), workdir)
-    monkeypatch.setattr(loop._Training, "_step", step_once)
     assert load_state_tree(workdir)[0] == 7
     results = fit(_config(), _experiment(source), workdir)
     assert "resuming from step 7" in capsys.readouterr().out

@@ -82,15 +82,21 @@ def solubility(path: str) -> None:
     _write(path, ["id", "smiles", "logS"], rows)
 
 
-def pairs(path: str) -> None:
-    rng = np.random.default_rng(4)
-    smiles = [
+def toy_smiles(chains: range) -> list[str]:
+    """Small valid molecules: a carbon chain of each length in `chains`, with or without an
+    amine and a phenyl ring, ending in chlorine or a hydroxyl (8 per length)."""
+    return [
         "C" * a + ("N" if n else "") + ("c1ccccc1" if ring else "") + ("Cl" if cl else "O")
-        for a in range(1, 5)
+        for a in chains
         for n in (0, 1)
         for ring in (0, 1)
         for cl in (0, 1)
     ]
+
+
+def pairs(path: str) -> None:
+    rng = np.random.default_rng(4)
+    smiles = toy_smiles(range(1, 5))
     proteins_ = []
     for j in range(40):
         chars = rng.choice(list(AMINO), int(rng.integers(100, 200)))
