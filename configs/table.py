@@ -90,6 +90,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     data.validation_chroms = ("chr6", "chr7")
     data.test_chroms = ("chr8", "chr9")
     data.shuffle_seed = 0
+    data.pair_order = "block"  # drug-target pairs: "block" (by protein) or "random"
+    data.block_pairs = -1  # pairs per block: -1 chosen from the data, 0 whole proteins
     if arg.split == "kfold":
         config.protocol.field = "data.fold"
         config.protocol.choices = tuple(range(arg.folds))

@@ -12,11 +12,12 @@ inferred is printed and written to the workdir (`data_summary.txt`), with every 
 import functools
 from collections.abc import Callable
 
+import jax
 import ml_collections
 import numpy as np
 
 from experiments import binding, dbp, ddi, dti
-from pgx_jax.data import alphabets, splits, tables
+from pgx_jax.data import alphabets, pair_batches, sampling, splits, tables
 from pgx_jax.data import vocab as vocab_lib
 from pgx_jax.data.ddi_corpus import marked_pairs, preprocess
 from pgx_jax.data.readers import SKIPPED_RECORDS_FILE, BadRecords
@@ -122,20 +123,27 @@ def outputs_of(fitted: dict) -> int:
     return len(fitted["classes"]) if fitted["task"] == "multiclass" else len(fitted["targets"])
 
 
+def _frozen(channel: int) -> str:
+    return f"frozen_channel{channel}"
+
+
 def model_of(config: ml_collections.ConfigDict, fitted: dict, vectors: list | None = None):
-    """The configured model with the task and number of outputs the data show."""
+    """The configured model with the task and number of outputs the data show; a sentence
+    model's word channels start from `vectors` (at training), and its frozen channels from
+    the vectors the run saved (`fitted`)."""
     options = config.model.to_dict()
     member = options["member"] if options["name"] == "ensemble" else options
     member.update(task=fitted["task"], num_outputs=outputs_of(fitted))
     if fitted["kind"] != "sentence":
         return create_model(**options)
     channels = len(config.words.channels)
+    vectors = vectors or [fitted.get(_frozen(c)) for c in range(channels)]
     return ddi.text_model(
         options,
         vocab_size=len(fitted["vocabulary"]) + 2,
         embed_dim=config.words.dim,
         num_channels=channels,
-        init_vectors=tuple(vectors or [None] * channels),
+        init_vectors=tuple(vectors),
         frozen=tuple(config.words.frozen),
     )
 
@@ -343,8 +351,11 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
     vectors = None
     if inputs.kind == "sentence":
         sentences = _tokens(table.columns[inputs.columns[0]][train_rows])
-        fitted["vocabulary"] = vocab_lib.Vocabulary.build(sentences).words[2:]
-        vectors = [None] * len(config.words.channels)
+        vocabulary = vocab_lib.Vocabulary.build(sentences)
+        fitted["vocabulary"] = vocabulary.words[2:]
+        corpus = InMemorySource({"tokens": np.array([" ".join(s) for s in sentences])})
+        vectors, _ = ddi.word_vectors(config, vocabulary, corpus)  # "random", "corpus", "file:"
+        fitted.update({_frozen(c): vectors[c] for c in config.words.frozen})
     found = predictor(config, fitted, vectors)
     keep &= _valid_rows(table, inputs, fitted, found.encode, bad)
     keep &= names_split != ""
@@ -368,7 +379,58 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
     }
     if bad.skipped:
         files[SKIPPED_RECORDS_FILE] = bad.tsv()
+    if inputs.kind == "pair" and len(targets) == 1:
+        return _pair_experiment(found, sources, fitted, data, files)
     return Experiment(found, sources, files=files)
+
+
+def _pair_experiment(
+    found: Predictor, sources: dict, fitted: dict, data: ml_collections.ConfigDict, files: dict
+) -> Experiment:
+    """Drug-target pairs trained as the DTI domain trains them: every distinct SMILES and
+    protein tokenised once, batches of pair indices (factorised: each distinct sequence of a
+    batch encoded once) in protein blocks (`data.block_pairs`; -1 chosen from the data,
+    `sampling.blocking_of`), or in random order (`data.pair_order="random"`)."""
+    batch_size = data.batch_size
+    smiles_column, protein_column = fitted["columns"]
+    drugs = sorted({s for source in sources.values() for s in source.columns[smiles_column]})
+    proteins = sorted({p for source in sources.values() for p in source.columns[protein_column]})
+    lengths = ml_collections.ConfigDict(
+        {"smiles_length": fitted["length"], "protein_length": fitted["protein_length"]}
+    )
+    drug_tokens = np.stack([dti.smiles_row(d, d, lengths) for d in drugs])
+    protein_tokens = np.stack([dti.protein_row(p, p, lengths) for p in proteins])
+    drug_of = {d: i for i, d in enumerate(drugs)}
+    protein_of = {p: i for i, p in enumerate(proteins)}
+    indexed = {
+        name: InMemorySource(
+            {
+                **source.columns,
+                "drug_index": np.array([drug_of[d] for d in source.columns[smiles_column]]),
+                "protein_index": np.array([protein_of[p] for p in source.columns[protein_column]]),
+            }
+        )
+        for name, source in sources.items()
+    }
+    train_proteins = indexed["train"].columns["protein_index"]
+    blocks = data.block_pairs
+    if blocks < 0:
+        blocks = sampling.blocking_of(train_proteins, batch_size)
+    shape = f"blocks of {blocks} pairs" if blocks else "whole proteins"
+    print(f"table: training batches of {shape if data.pair_order == 'block' else 'random pairs'}")
+    return Experiment(
+        found,
+        indexed,
+        order=sampling.pair_blocks(train_proteins, batch_size, data.pair_order, blocks),
+        encode=functools.partial(
+            pair_batches.encode_pairs,
+            drug_tokens=drug_tokens,
+            protein_tokens=protein_tokens,
+            factorised=True,
+            process_rows=batch_size // jax.process_count(),
+        ),
+        files=files,
+    )
 
 
 def _summary(table, inputs, fitted: dict, sources: dict, bad: BadRecords, names, keep) -> list[str]:

@@ -285,7 +285,9 @@ def test_renamed_input_columns_through_the_config(tmp_path, header, arg, kind):
     assert fitted["columns"] == header[1:-1]
     assert tuple(experiment.predictor.reads) == tuple(fitted["columns"])
     assert fitted["targets"] == [header[-1]]
-    assert set(experiment.splits["train"].columns) == {"id", *fitted["columns"], "label", "weight"}
+    indices = {"drug_index", "protein_index"} if kind == "pair" else set()  # factorised pairs
+    expected = {"id", *fitted["columns"], "label", "weight", *indices}
+    assert set(experiment.splits["train"].columns) == expected
 
 
 # ---------------------------------------------------------------- targets

@@ -96,7 +96,10 @@ def pair_blocks(
     protein_index = np.asarray(protein_index)
     if block_pairs < 0:
         block_pairs = blocking_of(protein_index, batch_size)
-    length = _whole_batches(protein_index.size, batch_size, "pair batches") * batch_size
+    if not protein_index.size:
+        raise PgxError("pair batches: no training pairs")
+    size = protein_index.size  # whole batches, or all pairs when fewer (batches then straddle)
+    length = size if size < batch_size else size // batch_size * batch_size
 
     def draw(rng: np.random.Generator, epoch: int) -> np.ndarray:
         if sampling == "random":
