@@ -222,3 +222,16 @@ def reverse_complement_one_hot(x: Any) -> Any:
     the mask too (`mask[..., ::-1]`).
     """
     return x[..., ::-1, ::-1]
+
+
+def one_hot_codes(codes: np.ndarray, alphabet: Alphabet, unknown: str = "uniform") -> np.ndarray:
+    """float32 one-hot [B, L, K] of equal-length ASCII codes [B, L] (uint8, as
+    `pgx_jax.data.genome.Genome.read` gives them), through the same lookup table as `one_hot`;
+    ambiguous codes (N) and any byte outside the alphabet read as unknown (a genome's gaps and
+    IUPAC codes), uniform or zero as `unknown` says."""
+    ids = _lookup(alphabet)[np.asarray(codes, np.uint8)]
+    k = len(alphabet.letters)
+    ids = np.where(ids == _INVALID, k + 1, ids)
+    fill = 1.0 / k if unknown == "uniform" else 0.0
+    table = np.vstack([np.zeros(k), np.eye(k), np.full(k, fill)]).astype(np.float32)
+    return table[ids]

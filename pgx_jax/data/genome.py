@@ -498,20 +498,35 @@ def split_by_chromosome(
     return {name: np.flatnonzero(of_window == k) for k, name in enumerate(SPLITS)}
 
 
+class PeakLabels:
+    """Binary multi-task labels of windows against peak files, the union of each file computed
+    once, so labels can be read per batch (nothing grows with the number of windows): task t
+    is 1 where the peaks of `peaks[t]` cover at least `min_overlap` of a window's label bin,
+    and at least one base (DeepSEA: half of the 200-bp bin). Overlapping peaks of one file
+    count once."""
+
+    def __init__(
+        self, peaks: Sequence[Intervals], names: tuple[str, ...], min_overlap: float = 0.5
+    ):
+        if not 0.0 <= min_overlap <= 1.0:
+            raise PgxError(f"peak_labels: min_overlap must lie in [0, 1], got {min_overlap}")
+        self.names, self.min_overlap = names, min_overlap
+        self.unions = [_union(intervals, names) for intervals in peaks]
+
+    def __call__(self, windows: Windows) -> np.ndarray:
+        """uint8 [N, T]."""
+        need = max(self.min_overlap * windows.bin_size, 1)
+        labels = np.zeros((len(windows), len(self.unions)), dtype=np.uint8)
+        for t, union in enumerate(self.unions):
+            labels[:, t] = _overlap(windows, union, windows.bin_start, windows.bin_size) >= need
+        return labels
+
+
 def peak_labels(
     windows: Windows, peaks: Sequence[Intervals], min_overlap: float = 0.5
 ) -> np.ndarray:
-    """Binary multi-task labels uint8 [N, T]: task t is 1 where the peaks of `peaks[t]` cover at
-    least `min_overlap` of the window's label bin, and at least one base (DeepSEA: half of
-    the 200-bp bin). Overlapping peaks of one file count once."""
-    if not 0.0 <= min_overlap <= 1.0:
-        raise PgxError(f"peak_labels: min_overlap must lie in [0, 1], got {min_overlap}")
-    need = max(min_overlap * windows.bin_size, 1)
-    labels = np.zeros((len(windows), len(peaks)), dtype=np.uint8)
-    for t, intervals in enumerate(peaks):
-        union = _union(intervals, windows.names)
-        labels[:, t] = _overlap(windows, union, windows.bin_start, windows.bin_size) >= need
-    return labels
+    """`PeakLabels` of `windows`, uint8 [N, T]."""
+    return PeakLabels(peaks, windows.names, min_overlap)(windows)
 
 
 def coverage(path: str, windows: Windows, bin_size: int = 1) -> np.ndarray:

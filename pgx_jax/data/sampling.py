@@ -159,6 +159,12 @@ def positives_with_negatives(num_positives: int, batch_size: int) -> Order:
     return Order(batches * batch_size, draw)
 
 
+def with_epochs(order: Order, size: int) -> Order:
+    """`order` with epoch e's indices offset by e * `size`, so a source can tell the epochs
+    apart (index // size) and draw each epoch's augmentation from the index alone."""
+    return Order(order.length, lambda rng, epoch: order.draw(rng, epoch) + epoch * size)
+
+
 def global_batch(epoch: Callable[[int], np.ndarray], length: int, batch_size: int, step: int):
     """Record indices of global batch `step`: positions step*B.. of the stream of epochs
     (`epoch(e)` gives epoch e's `length` indices); a batch may straddle two epochs."""

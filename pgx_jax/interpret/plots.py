@@ -67,6 +67,8 @@ def _columns(labels, predictions, weights, task):
         keep = weights > 0
         return [("", labels[keep], predictions[keep])]
     if task == "multilabel":
+        if weights.ndim == 1:  # one weight per record rather than per label
+            weights = np.broadcast_to(weights[:, None], labels.shape)
         return [
             (f"task {t}", labels[weights[:, t] > 0, t], predictions[weights[:, t] > 0, t])
             for t in range(min(labels.shape[1], MAX_CURVES))

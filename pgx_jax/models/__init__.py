@@ -3,6 +3,7 @@
 import flax.linen as nn
 
 from pgx_jax.errors import PgxError
+from pgx_jax.models.basset import Basset, DeepSEA
 from pgx_jax.models.cnnprom import CNNProm
 from pgx_jax.models.deepbind import DeepBind
 from pgx_jax.models.deepdbp import DeepDBP
@@ -15,6 +16,8 @@ from pgx_jax.models.textcnn import TextCNN
 from pgx_jax.models.variant_effect import VariantEffectCNN
 
 MODELS: dict[str, type[nn.Module]] = {
+    "basset": Basset,
+    "deepsea": DeepSEA,
     "deepbind": DeepBind,
     "deepdbp": DeepDBP,
     "deepdta": DeepDTA,

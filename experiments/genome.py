@@ -1,0 +1,167 @@
+"""Genome-scale multi-task binding and accessibility (Basset, DeepSEA): windows of a reference
+genome labelled by peak files, read from the genome as training goes.
+
+config.data: `genome` (an indexed FASTA, plain or bgzipped), `tracks` (a table of peak files:
+id, file, kind, description; `pgx_jax.data.genome.read_tracks`), `windows` ("peaks": one
+window centred on each peak's summit, with `negatives` GC-matched background windows per peak,
+Basset's way; "tile": the genome tiled every `stride` bases, DeepSEA's way), `length`,
+`bin_size` (the central label bin), `min_overlap` (of the bin a peak must cover), `blacklist`
+(a BED of regions no window may touch), `validation_chroms`, `test_chroms` (held out whole),
+`jitter` and `rc_augment` (training windows shifted by up to `jitter` bases and reverse-
+complemented, drawn from a hash of (seed, epoch, window), so a resumed run reads the same).
+
+Only the window arrays and the peaks' unions are held in memory: a batch's bases are read from
+the FASTA and its labels computed from the peaks when the batch is read.
+"""
+
+import functools
+
+import ml_collections
+import numpy as np
+
+from pgx_jax.data import alphabets, genome, sampling
+from pgx_jax.errors import PgxError
+from pgx_jax.experiment import Experiment, Predictor, label_column
+from pgx_jax.models import create_model
+
+_COMPLEMENT = np.frombuffer(
+    bytes(range(256)).translate(bytes.maketrans(b"ACGTacgt", b"TGCAtgca")), np.uint8
+)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mixed(keys: np.ndarray, seed: int) -> np.ndarray:
+    """splitmix64 of (seed, key): a uint64 per key, uniform and fixed by the two."""
+    with np.errstate(over="ignore"):
+        z = keys.astype(np.uint64) * _GOLDEN + np.uint64(seed) * np.uint64(0xD1B54A32D192ED03)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+class WindowSource:
+    """Records of windows read from the genome when a batch is read: `id` (chrom:start-end),
+    `codes` (the bases as ASCII, uint8 [N, length]) and `labels` (uint8 [N, T]). An index k at
+    or past the number of windows n is window k % n of a training epoch (`sampling.with_epochs`):
+    it is shifted by up to `jitter` bases and reverse-complemented as a hash of (seed, k)
+    says; the labels stay those of the window's own bin."""
+
+    def __init__(
+        self, reference, windows, labels, jitter: int = 0, rc: bool = False, seed: int = 0
+    ):
+        self.reference, self.windows, self.labels = reference, windows, labels
+        self.jitter, self.rc, self.seed = jitter, rc, seed
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, index: int) -> dict:
+        return {k: v[0] for k, v in self.take(np.array([index])).items()}
+
+    def take(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+        keys = np.asarray(indices, np.int64)
+        windows = self.windows.take(keys % len(self))
+        hashed = _mixed(keys, self.seed)
+        augmented = keys >= len(self)
+        start = windows.start
+        if self.jitter:
+            shift = (hashed % np.uint64(2 * self.jitter + 1)).astype(np.int64) - self.jitter
+            limit = self.reference.sizes[windows.chrom] - windows.length
+            start = np.clip(start + np.where(augmented, shift, 0), 0, limit)
+        codes = self.reference.read(windows.chrom, start, windows.length)
+        if self.rc:
+            flip = augmented & ((hashed >> np.uint64(40)) & np.uint64(1)).astype(bool)
+            if flip.any():
+                codes = codes.copy()
+                codes[flip] = _COMPLEMENT[codes[flip][:, ::-1]]
+        names = np.asarray(windows.names)[windows.chrom]
+        ids = np.char.add(np.char.add(names, ":"), start.astype(str))
+        return {"id": ids, "codes": codes, "labels": self.labels(windows)}
+
+
+def encode_windows(records: dict) -> dict:
+    """Windows' ASCII codes to one-hot DNA [B, L, 4] (N and IUPAC codes uniform), labels."""
+    codes = np.asarray(records["codes"])
+    labels = np.asarray(records["labels"], np.float32)
+    return {
+        "inputs": {
+            "x": alphabets.one_hot_codes(codes, alphabets.DNA),
+            "mask": np.ones(codes.shape, bool),
+        },
+        "label": labels,
+        "weight": np.ones_like(labels),
+    }
+
+
+def encode_sequences(records: dict, *, length: int, tasks: int) -> dict:
+    """New sequences (`pgx predict`'s FASTA) to the same one-hot input of `length`."""
+    x, mask = alphabets.one_hot(list(records["sequence"]), alphabets.DNA, length)
+    return {
+        "inputs": {"x": x, "mask": mask},
+        "label": label_column(records, "labels", shape=(tasks,)),
+    }
+
+
+def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
+    """The configured multi-task model, one output per track (`fitted["tasks"]`), on one-hot
+    DNA windows of `data.length`."""
+    tasks = len(fitted["tasks"])
+    model = create_model(**{**config.model.to_dict(), "num_tasks": tasks})
+    encode = functools.partial(encode_sequences, length=config.data.length, tasks=tasks)
+    return Predictor(model, "multilabel", encode, tuple(config.eval.metrics), fitted=fitted)
+
+
+def windows_of(data: ml_collections.ConfigDict, reference, peaks: list) -> "genome.Windows":
+    """The windows the config asks for, without those touching the blacklist."""
+    if data.windows == "peaks":
+        positives = genome.concatenate(
+            [genome.peak_windows(p, reference, data.length, data.bin_size) for p in peaks]
+        )
+        parts = [positives]
+        if data.negatives:
+            count = int(round(data.negatives * len(positives)))
+            parts.append(
+                genome.gc_matched_windows(reference, positives, data.seed, count, exclude=peaks)
+            )
+        found = genome.concatenate(parts)
+    elif data.windows == "tile":
+        found = genome.tile_windows(reference, data.length, data.stride, data.bin_size)
+    else:
+        raise PgxError(f"config.data.windows: {data.windows!r}; expected 'peaks' or 'tile'")
+    if data.blacklist:
+        found = genome.drop_overlapping(found, genome.read_intervals(data.blacklist, reference))
+    return found
+
+
+def build(config: ml_collections.ConfigDict) -> Experiment:
+    data = config.data
+    reference = genome.Genome(data.genome)
+    tracks = [t for t in genome.read_tracks(data.tracks) if t.kind == "peaks"]
+    if not tracks:
+        raise PgxError(f"{data.tracks}: no track of kind 'peaks'")
+    peaks = [genome.read_intervals(t.file, reference) for t in tracks]
+    windows = windows_of(data, reference, peaks)
+    labels = genome.PeakLabels(peaks, reference.names, data.min_overlap)
+    parts = genome.split_by_chromosome(windows, data.validation_chroms, data.test_chroms)
+    splits = {}
+    for name, index in parts.items():
+        if len(index):
+            augment = {"jitter": data.jitter, "rc": data.rc_augment} if name == "train" else {}
+            splits[name] = WindowSource(
+                reference, windows.take(index), labels, seed=config.seed, **augment
+            )
+    if "train" not in splits:
+        raise PgxError(f"{data.genome}: every window is on a held-out chromosome")
+    train = splits["train"]
+    print(
+        f"genome: {len(tracks)} tracks, "
+        + ", ".join(f"{name} {len(source)} windows" for name, source in splits.items())
+        + f" of {data.length} bp ({data.windows})"
+    )
+    fitted = {"tasks": [t.id for t in tracks]}
+    return Experiment(
+        predictor(config, fitted),
+        splits,
+        order=sampling.with_epochs(sampling.shuffled(len(train)), len(train)),
+        encode=encode_windows,
+    )
