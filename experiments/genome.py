@@ -40,14 +40,20 @@ def _mixed(keys: np.ndarray, seed: int) -> np.ndarray:
 
 
 class WindowSource:
-    """Records of windows read from the genome when a batch is read: `id` (chrom:start-end),
+    """Records of windows read from the genome when a batch is read: `id` (chrom:start as read),
     `codes` (the bases as ASCII, uint8 [N, length]) and `labels` (uint8 [N, T]). An index k at
     or past the number of windows n is window k % n of a training epoch (`sampling.with_epochs`):
     it is shifted by up to `jitter` bases and reverse-complemented as a hash of (seed, k)
     says; the labels stay those of the window's own bin."""
 
     def __init__(
-        self, reference, windows, labels, jitter: int = 0, rc: bool = False, seed: int = 0
+        self,
+        reference: genome.Genome,
+        windows: genome.Windows,
+        labels: genome.PeakLabels,
+        jitter: int = 0,
+        rc: bool = False,
+        seed: int = 0,
     ):
         self.reference, self.windows, self.labels = reference, windows, labels
         self.jitter, self.rc, self.seed = jitter, rc, seed
@@ -111,7 +117,9 @@ def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
     return Predictor(model, "multilabel", encode, tuple(config.eval.metrics), fitted=fitted)
 
 
-def windows_of(data: ml_collections.ConfigDict, reference, peaks: list) -> "genome.Windows":
+def windows_of(
+    data: ml_collections.ConfigDict, reference: genome.Genome, peaks: list
+) -> genome.Windows:
     """The windows the config asks for, without those touching the blacklist."""
     if data.windows == "peaks":
         positives = genome.concatenate(

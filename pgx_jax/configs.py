@@ -76,5 +76,9 @@ def data_directory(folder: str, override: str | None = None) -> str:
 
 
 def tfds_directory(override: str | None = None) -> str:
-    """Where prepared (array_record) data sets are cached."""
-    return override or os.environ.get("PGX_TFDS_DIR") or os.path.expanduser("~/.cache/pgx_jax/tfds")
+    """Where prepared (array_record) data sets are cached (`config.data.tfds_dir`, else
+    `$PGX_TFDS_DIR`, else ~/.cache/pgx_jax/tfds); PgxError in one line if it is not writable."""
+    from pgx_jax.files import check_writable
+
+    path = override or os.environ.get("PGX_TFDS_DIR") or os.path.expanduser("~/.cache/pgx_jax/tfds")
+    return check_writable(path, "the prepared-data cache (PGX_TFDS_DIR)")

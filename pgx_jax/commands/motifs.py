@@ -21,6 +21,7 @@ from absl import flags
 
 from pgx_jax.commands.flags import parse
 from pgx_jax.errors import PgxError
+from pgx_jax.files import check_writable
 
 MATCH_COLUMNS = (
     "filter", "filter_rank", "auroc", "sites", "width",
@@ -158,10 +159,10 @@ def main(argv: list[str]) -> int:
         raise PgxError("--workdir is required")
     from pgx_jax.runs import load_run
 
+    output = check_writable(flag_values.output or flag_values.workdir, "--output")
     run = load_run(flag_values.workdir)
     batch, labels = scanned_sequences(run, flag_values.fasta, flag_values.max_sequences)
     found = filter_motifs(run, batch, labels, flag_values.threshold, flag_values.top)
-    output = flag_values.output or flag_values.workdir
     write_motifs(found, output)
     matched = sum(bool(m["matches"]) for m in found)
     print(

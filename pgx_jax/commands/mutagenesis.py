@@ -22,6 +22,7 @@ from absl import flags
 
 from pgx_jax.commands.flags import parse
 from pgx_jax.errors import PgxError
+from pgx_jax.files import check_writable
 
 
 def _define(flag_values: flags.FlagValues) -> None:
@@ -123,6 +124,7 @@ def main(argv: list[str]) -> int:
     from pgx_jax.data.readers import read_fasta
     from pgx_jax.runs import load_run
 
+    check_writable(flag_values.outdir, "--outdir")
     records = read_fasta(flag_values.fasta)
     if flag_values.record:
         by_id = {r.id: r for r in records}
@@ -139,7 +141,6 @@ def main(argv: list[str]) -> int:
             "sequences; mutagenesis needs a sequence model"
         )
     letters = {"rna": "ACGU"}.get(run.config.data.get("alphabet", "dna"), "ACGT")
-    os.makedirs(flag_values.outdir, exist_ok=True)
     for record in records:
         result = explain_record(
             run,

@@ -42,6 +42,7 @@ from pgx_jax.commands.flags import parse
 from pgx_jax.data.readers import BadRecords
 from pgx_jax.data.tables import TABLE_SUFFIXES
 from pgx_jax.errors import PgxError
+from pgx_jax.files import check_output
 
 SENTENCE_FIELDS = ("tokens", "e1_index", "e2_index")
 """What a DDI run's Predictor reads; its input is [[marked]] sentences."""
@@ -282,6 +283,8 @@ def main(argv: list[str]) -> int:
         raise PgxError("--workdir and --input are required")
     from pgx_jax.runs import load_run
 
+    if flag_values.output:
+        check_output(flag_values.output, "--output")
     bad = BadRecords("skip" if flag_values.skip_bad else "error", "--skip_bad")
     run = load_run(flag_values.workdir)
     if flag_values.tuned and not run.predictor.classes:

@@ -25,6 +25,7 @@ from absl import flags
 
 from pgx_jax.commands.flags import parse
 from pgx_jax.errors import PgxError
+from pgx_jax.files import check_output
 
 
 def _define(flag_values: flags.FlagValues) -> None:
@@ -62,6 +63,9 @@ def main(argv: list[str]) -> int:
     from pgx_jax.variants import scoring
     from pgx_jax.variants.vcf import Reference, read_vcf
 
+    check_output(flag_values.output, "--output")
+    if flag_values.vcf_output:
+        check_output(flag_values.vcf_output, "--vcf_output")
     records = list(read_vcf(flag_values.vcf))
     if not os.path.isfile(flag_values.fasta):
         raise PgxError(f"file not found: {flag_values.fasta}")

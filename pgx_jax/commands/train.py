@@ -20,6 +20,7 @@ import time
 from absl import flags
 
 from pgx_jax.commands.flags import parse
+from pgx_jax.files import check_writable
 
 
 def _define(flag_values: flags.FlagValues) -> None:
@@ -38,6 +39,7 @@ def main(argv: list[str]) -> int:
     (training curves, ROC/PR or scatter) into its workdir and print the test metrics."""
     flag_values, config = parse("train", argv, _define)
     workdir = flag_values.workdir or _default_workdir(flag_values["config"].config_filename)
+    check_writable(workdir, "--workdir")
 
     import jax
 
