@@ -59,6 +59,10 @@ def test_bad_arguments_are_one_line(arg, message):
     [
         ("--config.train.num_epochs=0", "config.train.num_epochs=0, num_steps=0: nothing to train"),
         ("--config.data.batch_size=0", "config.data.batch_size: 0; must be at least 1"),
+        (
+            "--config.optimizer.learning_rate=nan",
+            "config.optimizer.learning_rate: nan; must be a positive number",
+        ),
     ],
 )
 def test_a_run_that_cannot_train_is_refused_in_one_line(override, message, tmp_path, capsys):

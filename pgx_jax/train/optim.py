@@ -24,6 +24,8 @@ HEAD_PATTERN = r"(^|/)head(/|$)"
 def learning_rate_schedule(cfg: ml_collections.ConfigDict, total_steps: int) -> optax.Schedule:
     """`constant`, `cosine` (to zero), `warmup_cosine` or `exponential` (rate per `decay_steps`)."""
     lr = cfg.learning_rate
+    if not isinstance(lr, int | float) or not np.isfinite(lr) or lr <= 0:
+        raise PgxError(f"config.optimizer.learning_rate: {lr!r}; must be a positive number")
     warmup = cfg.get("warmup_steps", 0)
     name = cfg.get("schedule", "constant")
     if name == "constant":
