@@ -522,8 +522,8 @@ def test_create_model_builds_registered_model():
 
 
 def test_create_model_unknown_name_raises_pgx_error():
-    with pytest.raises(PgxError, match=r"config\.model\.name: unknown model 'deepsea'.*deepbind"):
-        create_model("deepsea")
+    with pytest.raises(PgxError, match=r"config\.model\.name: unknown model 'deepsee'.*deepbind"):
+        create_model("deepsee")
 
 
 def test_create_model_unknown_field_raises_pgx_error():
