@@ -5,6 +5,8 @@ pgx train --config configs/table.py:positives=pos.fa,negatives=neg.fa --workdir 
 pgx train --config configs/table.py:path=d.csv,targets=logD+logP,split=scaffold --workdir DIR
 pgx train --config configs/table.py:path=d.tsv,split=kfold,folds=5 --workdir DIR
 pgx train --config configs/table.py:path=d.csv,model=deepbind --config.model.num_filters=64
+pgx train --config configs/table.py:path=d.csv,model=ensemble,member=enhancer_cnn \
+    --config.model.kernel_sizes='(5,9)' --config.model.member.num_filters=16
 
 FILE: CSV or TSV (also gzipped) or Parquet with a header, or FASTA whose headers carry
 `label=VALUE`; `positives=`/`negatives=` take one FASTA file per class instead (with
@@ -17,9 +19,13 @@ multiclass, multilabel, regression) is read from the targets, or `task=`. Splits
 a `split` column if the file has one, else `random` (80/10/10), `kfold` (`folds=`, the test
 metrics averaged over folds), `group` (by `group=COL`), `scaffold` (Bemis-Murcko, SMILES),
 `cold_drug`, `cold_target`, `cold_both` (pairs), `chrom` (by a `chrom` column; test chr8 and
-chr9, validation chr6 and chr7). Each input kind gets its domain's model and the settings that
-won on the benchmarks (`model=NAME` for any registered model); the rules are in the README
-section "Your own data".
+chr9, validation chr6 and chr7). Large tables stream (`stream=auto`: a CSV/TSV/Parquet table of
+sequences of at least 512 MB, 128 MB gzipped; `stream=true`/`false`): prepared once to
+array_record in the prepared-data cache and read batch by batch.
+Each input kind gets its domain's model and the settings that
+won on the benchmarks (`model=NAME` for any registered model; `model=ensemble` ensembles
+`member=NAME`, default the domain's model); the rules are in the README section "Your own
+data".
 """
 
 import dataclasses
@@ -48,12 +54,14 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         folds=5,
         group="",
         model="",
+        member="",
         sequence="",
         smiles="",
         protein="",
         sentence="",
         epochs=30,
         batch=64,
+        stream="auto",
     )
     if not (arg.path or arg.positives):
         raise PgxError("configs/table.py: give path=FILE (or positives=FILE)")
@@ -92,13 +100,14 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     data.shuffle_seed = 0
     data.pair_order = "block"  # drug-target pairs: "block" (by protein) or "random"
     data.block_pairs = -1  # pairs per block: -1 chosen from the data, 0 whole proteins
+    data.stream = arg.stream  # "auto", "true", "false" (pgx_jax/data/table_store.py)
     if arg.split == "kfold":
         config.protocol.field = "data.fold"
         config.protocol.choices = tuple(range(arg.folds))
     names = {"sequence": arg.sequence, "smiles": arg.smiles, "protein": arg.protein}
     names["sentence"] = arg.sentence
     kind = tables.peek_kind(arg.path, arg.positives, names, arg.alphabet)
-    config.model = model_config(arg.model, kind)
+    config.model = model_config(arg.model, kind, arg.member)
     if kind == "sentence":
         config.words = ml_collections.ConfigDict({"dim": 100, "channels": ("random",)})
         config.words.frozen = ()
@@ -106,10 +115,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     return config
 
 
-def model_config(name: str, kind: str) -> ml_collections.ConfigDict:
+def model_config(name: str, kind: str, member: str = "") -> ml_collections.ConfigDict:
     """The model of `kind` with the settings of its domain's config, or every field of the
     registered model `name` with its default (the experiment fills in task, outputs and
-    vocabulary sizes)."""
+    vocabulary sizes); an ensemble's member is `member` (or the domain's model) alike."""
     if name:
         if name not in MODELS:
             raise PgxError(f"configs/table.py: model={name!r}; known: {sorted(MODELS)}")
@@ -119,6 +128,8 @@ def model_config(name: str, kind: str) -> ml_collections.ConfigDict:
             for f, field in fields.items()
             if f not in NO_DEFAULT and field.default is not dataclasses.MISSING
         }
+        if name == "ensemble":
+            defaults["member"] = model_config(member, kind)
         return ml_collections.ConfigDict({"name": name, **defaults})
     if kind in ("dna", "rna"):
         from configs.binding import deepbind
