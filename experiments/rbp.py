@@ -11,7 +11,7 @@ import functools
 import ml_collections
 import numpy as np
 
-from pgx_jax.data import alphabets
+from pgx_jax.data import alphabets, lengths
 from pgx_jax.data.builders import rbp24
 from pgx_jax.data.sources import text_values
 from pgx_jax.errors import PgxError
@@ -50,7 +50,12 @@ def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
         raise PgxError(f"config.data.case: {data.case!r} is not one of {CASES}")
     encode = functools.partial(encode_rna, length=fitted["length"], case=data.case)
     return Predictor(
-        create_model(**config.model), "binary", encode, tuple(config.eval.metrics), fitted=fitted
+        create_model(**config.model),
+        "binary",
+        encode,
+        tuple(config.eval.metrics),
+        fitted=fitted,
+        input_lengths=lengths.letters({"sequence": fitted["length"]}),
     )
 
 

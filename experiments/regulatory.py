@@ -22,7 +22,7 @@ import functools
 import ml_collections
 import numpy as np
 
-from pgx_jax.data import alphabets, sampling
+from pgx_jax.data import alphabets, lengths, sampling
 from pgx_jax.data.augment import with_shifted_copies
 from pgx_jax.data.builders import ienhancer, promoters
 from pgx_jax.data.jaspar import jaspar_pfm
@@ -243,13 +243,16 @@ def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
     metrics = tuple(config.eval.metrics)
     if data.name == "planted_tasks":
         encode = functools.partial(encode_tasks, length=data.length, tasks=len(data.task_motifs))
-        return Predictor(model, "multilabel", encode, metrics)
+        measure = lengths.letters({"sequence": data.length})
+        return Predictor(model, "multilabel", encode, metrics, input_lengths=measure)
     if data.name == "ienhancer":
         encode = functools.partial(encode_dna, length=ienhancer.LENGTH)
-        return Predictor(model, "binary", encode, metrics)
+        measure = lengths.letters({"sequence": ienhancer.LENGTH})
+        return Predictor(model, "binary", encode, metrics, input_lengths=measure)
     if data.name == "promoters":
         encode = functools.partial(encode_dna, length=fitted["length"])
-        return Predictor(model, "binary", encode, metrics, fitted=fitted)
+        measure = lengths.letters({"sequence": fitted["length"]})
+        return Predictor(model, "binary", encode, metrics, fitted=fitted, input_lengths=measure)
     raise _unknown(data.name)
 
 

@@ -20,6 +20,7 @@ from experiments import binding, dbp, ddi, dti
 from pgx_jax.data import alphabets, pair_batches, sampling, splits, tables
 from pgx_jax.data import vocab as vocab_lib
 from pgx_jax.data.ddi_corpus import marked_pairs, preprocess
+from pgx_jax.data.lengths import InputLengths, letters
 from pgx_jax.data.readers import SKIPPED_RECORDS_FILE, BadRecords
 from pgx_jax.data.shuffle import dinucleotide_shuffles
 from pgx_jax.data.sources import InMemorySource, text_values
@@ -163,7 +164,20 @@ def predictor(config: ml_collections.ConfigDict, fitted: dict, vectors: list | N
         reads=tuple(fitted["columns"]),
         fitted=fitted,
         classes=classes,
+        input_lengths=_input_lengths(fitted),
     )
+
+
+def _input_lengths(fitted: dict) -> InputLengths | None:
+    """Letters (canonical SMILES) of the input columns at the lengths the encoder reads; none
+    for sentences, which the encoder crops around their two drugs."""
+    kind, columns = fitted["kind"], fitted["columns"]
+    if kind == "sentence":
+        return None
+    limits = {columns[0]: fitted["length"]}
+    if kind == "pair":
+        limits[columns[1]] = fitted["protein_length"]
+    return letters(limits, smiles=tuple(columns[:1]) if kind in ("smiles", "pair") else ())
 
 
 def read(data: ml_collections.ConfigDict, bad: BadRecords) -> tables.Table:

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from pgx_jax.data.lengths import InputLengths
 from pgx_jax.data.sampling import Order
 from pgx_jax.data.sources import RecordSource
 from pgx_jax.errors import PgxError
@@ -47,6 +48,9 @@ class Predictor:
       multiclass model, where a call is more than the most probable class (the DDI papers
       call pairs their filter rules match negative); default the most probable class after
       class 0's probability is multiplied by `negative_weight`.
+    input_lengths: optional `records -> {field: (lengths, the model's length)}` for the fields
+      read at a fixed length (`pgx_jax.data.lengths.letters`): training reports the records it
+      cuts and pads, `pgx predict` refuses longer ones or scores them in windows.
     """
 
     model: nn.Module
@@ -57,6 +61,7 @@ class Predictor:
     fitted: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     classes: tuple[str, ...] = ()
     call: Callable[[dict, np.ndarray, float], np.ndarray] | None = None
+    input_lengths: InputLengths | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -149,7 +149,7 @@ def test_predict_fasta_two_bad_records_error_or_skip(tmp_path):
     assert status == 0
     run = load_run(workdir)
     path = tmp_path / "new.fa"
-    path.write_text(FASTA.replace("ACGT\n", "ACGT" * 30 + "\n"))
+    path.write_text(FASTA.replace("ACGT\n", "ACGT" * 25 + "\n"))
     with pytest.raises(PgxError) as caught:
         predict_file(run, str(path))
     assert str(caught.value) == (
@@ -167,7 +167,7 @@ def test_predict_fasta_two_bad_records_error_or_skip(tmp_path):
     with pytest.raises(PgxError, match=f"^{later} line 5: record 'c': "):
         predict_file(run, str(later), batch_size=1)
     kept = tmp_path / "kept.fa"
-    kept.write_text(">a\n" + "ACGT" * 30 + "\n>c\nGGCC\nAA\n>d\nCCCC\n")
+    kept.write_text(">a\n" + "ACGT" * 25 + "\n>c\nGGCC\nAA\n>d\nCCCC\n")
     again = predict_file(run, str(kept))[1].predictions
     np.testing.assert_allclose(again, predictions, rtol=1e-6)
 

@@ -163,3 +163,22 @@ def help_text(command: str, flag_values: flags.FlagValues) -> str:
             "(e.g. --config.train.num_epochs=20)"
         )
     return "\n".join(lines)
+
+
+def define_windows(flag_values: flags.FlagValues, stride: bool = True) -> None:
+    """`--window` (and `--stride`): the one definition for every command that scores
+    sequences in windows (`pgx_jax.data.lengths.sequence_window`)."""
+    flags.DEFINE_integer(
+        "window",
+        0,
+        "window length in positions (default: the length the run's model reads; not more)",
+        flag_values=flag_values,
+    )
+    if stride:
+        flags.DEFINE_integer(
+            "stride",
+            0,
+            "positions between window starts (default: half the window); a last window ends "
+            "at the sequence's end",
+            flag_values=flag_values,
+        )

@@ -20,6 +20,7 @@ import numpy as np
 from absl import flags
 
 from pgx_jax.commands.flags import parse
+from pgx_jax.data import lengths
 from pgx_jax.errors import PgxError
 from pgx_jax.files import check_writable
 
@@ -56,14 +57,13 @@ def scanned_sequences(run, fasta: str | None, max_sequences: int) -> tuple[dict,
     if fasta:
         from pgx_jax.data.readers import read_fasta
 
-        records = read_fasta(fasta)[:max_sequences]
-        batch = run.predictor.encode(
-            {
-                "id": np.array([r.id for r in records]),
-                "sequence": np.array([r.sequence for r in records]),
-            }
-        )
-        return batch, None
+        found = read_fasta(fasta)[:max_sequences]
+        records = {
+            "id": np.array([r.id for r in found]),
+            "sequence": np.array([r.sequence for r in found]),
+        }
+        lengths.check_fits(run.predictor.input_lengths, records, fasta)
+        return run.predictor.encode(records), None
     experiment = build_experiment(run.config)
     splits = experiment.splits
     source = splits[next(s for s in ("test", "validation", "train") if s in splits)]

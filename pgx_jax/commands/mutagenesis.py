@@ -21,6 +21,7 @@ import numpy as np
 from absl import flags
 
 from pgx_jax.commands.flags import parse
+from pgx_jax.data import lengths
 from pgx_jax.errors import PgxError
 from pgx_jax.files import check_writable
 
@@ -51,7 +52,9 @@ def explain_record(run, sequence: str, record_id: str, output_index: int, steps:
     from pgx_jax.interpret import mutagenesis as ism
 
     predictor = run.predictor
-    encoded = predictor.encode({"id": np.array([record_id]), "sequence": np.array([sequence])})
+    records = {"id": np.array([record_id]), "sequence": np.array([sequence])}
+    lengths.check_fits(predictor.input_lengths, records, "--fasta")
+    encoded = predictor.encode(records)
     inputs = {name: np.asarray(value) for name, value in encoded["inputs"].items()}
     x = inputs.get("x")
     if x is None or x.ndim != 3 or not np.issubdtype(x.dtype, np.floating):

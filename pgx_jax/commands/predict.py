@@ -1,4 +1,4 @@
-"""`pgx predict --workdir DIR --input FILE [--output out.csv] [--skip_bad] [--tuned]`: a run's
+"""`pgx predict --workdir DIR --input FILE [--output out.csv] [--window W] [--skip_bad]`: a run's
 predictions on new records.
 
 The run is restored from its directory alone (`pgx_jax.load_run`); its Predictor says which
@@ -20,12 +20,20 @@ are negative where the run filtered; `--tuned` calls with the run's validation-t
 the negative class). CSV, TSV (`.tsv`) or Parquet (`.parquet`); CSV on standard output without
 `--output`.
 
+Lengths: a record longer than the model reads (a sequence or protein past its input length, a
+SMILES past its token length, counted as the encoder counts them) is a bad record, never cut;
+with `--window W` every sequence is scored in windows of W positions (default the model's
+length) every `--stride` positions (default W/2; a last window ends at the sequence's end),
+one output row per window with its 0-based `start` and `end`. Shorter records are padded as in
+training, and their number is printed.
+
 A bad record (one the encoder rejects, an unparsable SMILES, a missing field) is an error
 naming the file, line and record; with `--skip_bad` it is left out instead, the count and the
 first few are printed, and every one is listed in `<output>.skipped.tsv` (on standard error
 without `--output`).
 
 example: pgx predict --workdir runs/default --input new.fa --output predictions.csv
+         pgx predict --workdir runs/default --input long.fa --window 101 --stride 50
 """
 
 import contextlib
@@ -38,8 +46,10 @@ from collections.abc import Iterator
 import numpy as np
 from absl import flags
 
-from pgx_jax.commands.flags import parse
+from pgx_jax.commands.flags import define_windows, parse
+from pgx_jax.data import lengths
 from pgx_jax.data.readers import BadRecords
+from pgx_jax.data.sources import text_values
 from pgx_jax.data.tables import TABLE_SUFFIXES
 from pgx_jax.errors import PgxError
 from pgx_jax.files import check_output
@@ -74,6 +84,7 @@ def _define(flag_values: flags.FlagValues) -> None:
         "leave out bad records, count and list them, instead of stopping at the first",
         flag_values=flag_values,
     )
+    define_windows(flag_values)
     flags.DEFINE_bool(
         "tuned",
         False,
@@ -193,13 +204,69 @@ def predict_records(
     return np.concatenate(kept_rows), predictions
 
 
+def in_windows(
+    records: dict, lines: list[int], field: str, window: int, stride: int
+) -> tuple[dict, list[int]]:
+    """Each record as its windows of `field` (`lengths.window_starts`), one record per window
+    with the record's id and other columns and the window's 0-based `start` and `end`."""
+    rows, starts, ends, pieces = [], [], [], []
+    for row, sequence in enumerate(text_values(records[field])):
+        for start in lengths.window_starts(len(sequence), window, stride or max(window // 2, 1)):
+            piece = sequence[start : start + window]
+            rows.append(row)
+            starts.append(int(start))
+            ends.append(int(start) + len(piece))
+            pieces.append(piece)
+    rows = np.asarray(rows, np.int64)
+    windows = {k: v[rows] for k, v in records.items() if k != field}
+    windows.update(start=np.asarray(starts), end=np.asarray(ends))
+    windows[field] = np.asarray(pieces, dtype=object)
+    return windows, [lines[r] for r in rows]
+
+
+def refuse_longer(
+    predictor, records: dict, lines: list[int], path: str, found: BadRecords
+) -> tuple[dict, list[int], list[str]]:
+    """The records no longer than the model reads, and a line per field on how many are
+    padded; each longer record goes to `found` as a bad record (the encoder would cut it)."""
+    measured = predictor.input_lengths(records) if predictor.input_lengths else {}
+    keep = np.ones(len(records["id"]), bool)
+    notes = []
+    for field, (found_lengths, limit) in measured.items():
+        for row in np.flatnonzero(found_lengths > limit):
+            name = str(records["id"][row])
+            found.reject(
+                path,
+                lines[row],
+                name,
+                f"record {name!r}: {field} has {found_lengths[row]} positions, the model reads "
+                f"{limit} (give --window to score it in windows)",
+            )
+        keep &= found_lengths <= limit
+        padded = int(np.sum(found_lengths < limit))
+        if padded:
+            notes.append(f"{padded} records have a {field} shorter than {limit}: padded")
+    kept = np.flatnonzero(keep)
+    return {k: v[kept] for k, v in records.items()}, [lines[r] for r in kept], notes
+
+
 def predict_file(
-    run, path: str, batch_size: int = 0, bad: BadRecords | None = None, progress: bool = True
+    run,
+    path: str,
+    batch_size: int = 0,
+    bad: BadRecords | None = None,
+    progress: bool = True,
+    window: tuple[str, int, int] | None = None,
 ):
-    """The records of an input file that the run scored (their columns) and its Predictions
-    of them."""
+    """The records of an input file that the run scored (their columns; with `window`
+    (field, length, stride), one per window) and its Predictions of them."""
     read_bad = BadRecords("skip")
     records, lines = read_records(run, path, read_bad)
+    if window:
+        records, lines = in_windows(records, lines, *window)
+    records, lines, notes = refuse_longer(run.predictor, records, lines, path, read_bad)
+    for note in notes:
+        print(f"predict: {note}", file=sys.stderr)
     kept, found = predict_records(run, records, lines, path, batch_size, bad, read_bad, progress)
     return {k: v[kept] for k, v in records.items()}, found
 
@@ -290,7 +357,17 @@ def main(argv: list[str]) -> int:
     if flag_values.tuned and not run.predictor.classes:
         raise PgxError("--tuned applies to runs with named classes (DDI runs)")
     weight = negative_weight(flag_values.workdir) if flag_values.tuned else 1.0
-    records, found = predict_file(run, flag_values.input, flag_values.batch_size, bad)
+    window = None
+    if flag_values.window or flag_values.stride:
+        if flag_values.stride < 0:
+            raise PgxError(f"--stride={flag_values.stride}: must be at least 1")
+        field, length = lengths.sequence_window(
+            run.predictor.input_lengths, flag_values.window, f"the run in {run.workdir}"
+        )
+        window = (field, length, flag_values.stride)
+    records, found = predict_file(
+        run, flag_values.input, flag_values.batch_size, bad, window=window
+    )
     columns = output_columns(run.predictor, records, found.predictions, weight)
     write_table(columns, flag_values.output)
     if bad.policy == "skip":

@@ -23,7 +23,7 @@ import sys
 
 from absl import flags
 
-from pgx_jax.commands.flags import parse
+from pgx_jax.commands.flags import define_windows, parse
 from pgx_jax.errors import PgxError
 from pgx_jax.files import check_output
 
@@ -37,9 +37,7 @@ def _define(flag_values: flags.FlagValues) -> None:
         "vcf_output", None, "optional VCF with INFO fields", flag_values=flag_values
     )
     flags.DEFINE_integer("batch_size", 256, "windows per jitted batch", flag_values=flag_values)
-    flags.DEFINE_integer(
-        "window", 0, "window length (default: the run's data.length)", flag_values=flag_values
-    )
+    define_windows(flag_values, stride=False)
     flags.DEFINE_bool(
         "average_strands",
         False,

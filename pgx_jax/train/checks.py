@@ -7,6 +7,8 @@ import jax
 import numpy as np
 
 from pgx_jax.checkpoint import Checkpoints
+from pgx_jax.data import lengths
+from pgx_jax.data.sources import InMemorySource
 from pgx_jax.errors import PgxError
 from pgx_jax.files import write_atomically
 
@@ -65,3 +67,14 @@ def nonfinite_message(
     good = checkpoints.latest_step()
     kept = f"step {good} ({checkpoints.directory}/latest)" if good is not None else "none"
     return f"training loss became {loss} at step {step}; {batch}; last good checkpoint: {kept}"
+
+
+def length_lines(predictor, splits: dict) -> list[str]:
+    """Per split held in memory: how many records are cut to the model's input length and how
+    many padded (`pgx_jax.data.lengths`); streamed splits are left out."""
+    lines = []
+    for name, source in splits.items():
+        if isinstance(source, InMemorySource):
+            counts = lengths.cut_and_padded(predictor.input_lengths, source.columns)
+            lines += lengths.describe(counts, name)
+    return lines

@@ -164,6 +164,9 @@ class _Training:
             for c, e, w in zip(configs, experiments, workdirs, strict=True)
         ]
         self.pending = []  # (step, metrics on device, record ids, running) since the last check
+        if jax.process_index() == 0:
+            for line in checks.length_lines(self.predictor, self.splits):
+                print(line)
 
     def initial_state(self):
         """The initial (stacked) state, its shardings and the jitted steps."""

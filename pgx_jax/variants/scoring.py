@@ -18,6 +18,7 @@ import re
 
 import numpy as np
 
+from pgx_jax.data import lengths
 from pgx_jax.errors import PgxError
 from pgx_jax.variants.vcf import Reference, VcfRecord
 from pgx_jax.variants.windows import normalize, ref_matches, variant_windows
@@ -129,13 +130,11 @@ def log_odds(task: str, outputs: np.ndarray) -> np.ndarray | None:
 
 
 def model_input_length(run, window: int = 0) -> int:
-    """The window length: `window` if given, else the run's `config.data.length`."""
-    length = window or int(run.config.data.get("length", 0) or 0)
-    if length <= 0:
-        raise PgxError(
-            f"{run.workdir}: the run has no fixed input length (config.data.length); give --window"
-        )
-    return length
+    """The window length: `window` if given (not more than the model reads), else the length
+    the run's model reads (`lengths.sequence_window`)."""
+    return lengths.sequence_window(
+        run.predictor.input_lengths, window, f"the run in {run.workdir}"
+    )[1]
 
 
 def score_rows(
