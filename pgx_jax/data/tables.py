@@ -25,7 +25,7 @@ import dataclasses
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -47,6 +47,8 @@ NUCLEOTIDE_SHARE = 0.9
 NUMERIC_SHARE = 0.9
 """A column is numeric when at least this share of its non-empty cells are numbers (in a target,
 the other cells are bad records)."""
+CHUNK_ROWS = 65536
+"""Rows per chunk of `table_chunks`."""
 _LABEL = re.compile(r"(?:^|\s)label=(\S+)")
 
 
@@ -74,15 +76,22 @@ def read_table(path: str, max_rows: int = 0) -> Table:
     """Every row (or the first `max_rows`) of a CSV, TSV (by suffix, or a tab in the header) or
     Parquet file with a header, cells as strings. PgxError for a missing file, no header, or a
     row with too many cells."""
+    chunks = table_chunks(path, max_rows or CHUNK_ROWS)
+    if max_rows:
+        return next(chunks)
+    parts = list(chunks)
+    columns = {name: np.concatenate([p.columns[name] for p in parts]) for name in parts[0].columns}
+    return Table(path, columns, np.concatenate([p.lines for p in parts]))
+
+
+def table_chunks(path: str, rows: int = CHUNK_ROWS) -> Iterator[Table]:
+    """The rows of a CSV, TSV or Parquet table (as `read_table` reads them) in chunks of `rows`,
+    each a Table with its rows' lines; at least one chunk (empty for a table without rows)."""
     if not os.path.isfile(path):
         raise PgxError(f"file not found: {path}")
     if path.endswith(".parquet"):
-        import pandas as pd
-
-        frame = pd.read_parquet(path)
-        frame = frame.head(max_rows) if max_rows else frame
-        columns = {str(c): _strings(frame[c].to_numpy()) for c in frame.columns}
-        return Table(path, columns, np.arange(1, len(frame) + 1))
+        yield from _parquet_chunks(path, rows)
+        return
     import csv
 
     with open_text(path) as f:
@@ -94,23 +103,45 @@ def read_table(path: str, max_rows: int = 0) -> Table:
         header = [h.strip() for h in header]
         if len(set(header)) != len(header):
             raise PgxError(f"table {path} line 1: a column name appears twice in {header}")
-        rows, lines = [], []
+        cells, lines, empty = [], [], True
         reader = csv.reader(f, delimiter=delimiter)
         for row in reader:
             line = reader.line_num + 1
-            if not any(cell.strip() for cell in row):
+            row = [cell.strip() for cell in row]
+            if not any(row):
                 continue
             if len(row) > len(header):
                 raise PgxError(
                     f"table {path} line {line}: {len(row)} cells for {len(header)} columns"
                 )
-            rows.append([cell.strip() for cell in row] + [""] * (len(header) - len(row)))
+            cells.append(row + [""] * (len(header) - len(row)))
             lines.append(line)
-            if len(rows) == max_rows:
-                break
-    cells = np.array(rows, dtype=object).reshape(len(rows), len(header))
-    columns = {name: cells[:, i].astype(str) for i, name in enumerate(header)}
+            if len(cells) == rows:
+                yield _chunk(path, header, cells, lines)
+                cells, lines, empty = [], [], False
+        if cells or empty:
+            yield _chunk(path, header, cells, lines)
+
+
+def _chunk(path: str, header: list[str], cells: list[list[str]], lines: list[int]) -> Table:
+    array = np.array(cells, dtype=object).reshape(len(cells), len(header))
+    columns = {name: array[:, i].astype(str) for i, name in enumerate(header)}
     return Table(path, columns, np.array(lines, np.int64))
+
+
+def _parquet_chunks(path: str, rows: int) -> Iterator[Table]:
+    import pyarrow.parquet as pq
+
+    start, empty = 1, True
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+        frame = batch.to_pandas()
+        names = [c for c in frame.columns if not str(c).startswith("__index_level_")]
+        columns = {str(c): _strings(frame[c].to_numpy()) for c in names}
+        yield Table(path, columns, np.arange(start, start + len(frame)))
+        start, empty = start + len(frame), False
+    if empty:
+        schema = pq.read_schema(path)
+        yield Table(path, {n: np.array([], str) for n in schema.names}, np.array([], np.int64))
 
 
 def _strings(values: np.ndarray) -> np.ndarray:
