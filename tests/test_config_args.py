@@ -73,3 +73,24 @@ def test_a_run_that_cannot_train_is_refused_in_one_line(override, message, tmp_p
     assert (
         capsys.readouterr().err.strip().splitlines()[-1].startswith(f"pgx train: error: {message}")
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--config.data.path=x.csv"],
+            "--config.data.path: the config has no field 'path' in data (its fields: alphabet, ",
+        ),
+        (
+            ["--config=configs/dti/solubility.py", "--config.optimizer.learnin_rate=0.1"],
+            "--config.optimizer.learnin_rate: the config has no field 'learnin_rate' in optimizer",
+        ),
+    ],
+)
+def test_an_override_of_a_missing_field_names_it_and_the_fields_there(argv, message, capsys):
+    from pgx_jax import cli
+
+    assert cli.main(["train", *argv, "--workdir=/nonexistent/run"]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"pgx train: error: {message}")

@@ -113,6 +113,48 @@ def _one_line(err: Exception) -> str:
     return " ".join(message.split())
 
 
+def _config_alone(argv: list[str]) -> ml_collections.ConfigDict | None:
+    """The config that `--config` in `argv` names (or the default), without its overrides;
+    None if it does not load."""
+    spec = DEFAULT_CONFIG
+    for i, arg in enumerate(argv):
+        if arg.startswith("--config="):
+            spec = arg.partition("=")[2]
+        elif arg == "--config" and i + 1 < len(argv):
+            spec = argv[i + 1]
+    alone = flags.FlagValues()
+    try:
+        _define_config(alone, [argv[0], f"--config={spec}"])
+        alone([argv[0], f"--config={spec}"])
+        return alone["config"].value
+    except Exception:  # noqa: BLE001 - the file's own problem is reported as it was
+        return None
+
+
+def _missing_field(argv: list[str], message: str) -> str | None:
+    """For an override of a field the config lacks (`--config.data.pth=x`): one line naming
+    the override and the fields that are there; None for other problems."""
+    key = message.split()[0].strip("'\"") if message else ""
+    config = _config_alone(argv)
+    if config is None:
+        return None
+    for arg in argv[1:]:
+        path = arg.partition("=")[0].removeprefix("--config.").split(".")
+        if not arg.startswith("--config.") or path[-1] != key:
+            continue
+        node = config
+        for name in path[:-1]:
+            node = node.get(name) if isinstance(node, ml_collections.ConfigDict) else None
+        if isinstance(node, ml_collections.ConfigDict) and key not in node:
+            where = ".".join(path[:-1]) or "the config"
+            hint = message[len(message.split()[0]) :].strip()
+            return (
+                f"{arg.partition('=')[0]}: the config has no field {key!r} in {where} "
+                f"(its fields: {', '.join(sorted(node.keys()))}){' ' + hint if hint else ''}"
+            )
+    return None
+
+
 def parse(
     command: str,
     argv: list[str],
@@ -141,7 +183,8 @@ def parse(
         if config is not None:
             config.experiment  # noqa: B018 - forces the lazily loaded config file to load
     except (flags.Error, OSError, KeyError, AttributeError, TypeError, ValueError) as err:
-        raise PgxError(f"bad flags or config: {_one_line(err)}") from None
+        missing = _missing_field(argv, _one_line(err)) if with_config else None
+        raise PgxError(missing or f"bad flags or config: {_one_line(err)}") from None
     return flag_values, config
 
 
