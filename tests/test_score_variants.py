@@ -169,18 +169,28 @@ def test_all_mismatching_is_an_error(run, files, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("body", "line"),
+    ("body", "line", "problem"),
     [
-        ("chr1\t5x\tv\tA\tG\t.\t.\t.\n", 3),
-        ("chr1\t5\tv\tA\tG\t.\t.\t.\nchr1\t9\tv2\tA\n", 4),
+        ("chr1\t5x\tv\tA\tG\t.\t.\t.\n", 3, "POS '5x' is not a positive whole number"),
+        (
+            "chr1\t5\tv\tA\tG\t.\t.\t.\nchr1\t9\tv2\tA\n",
+            4,
+            "4 tab-separated columns, a record needs 8 (CHROM to INFO)",
+        ),
     ],
 )
-def test_malformed_vcf_is_one_error_naming_file_and_line(files, tmp_path, capsys, body, line):
+def test_malformed_vcf_is_one_error_naming_file_and_line(
+    files, tmp_path, capsys, body, line, problem
+):
     vcf = str(tmp_path / "bad.vcf")
     with open(vcf, "w") as f:
         f.write("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + body)
-    with pytest.raises(PgxError, match=rf"bad\.vcf line {line} \(record {line - 2}\): malformed"):
+    with pytest.raises(PgxError) as caught:
         list(read_vcf(vcf))
+    assert (
+        str(caught.value)
+        == f"{vcf} line {line} (record {line - 2}): malformed VCF record ({problem})"
+    )
     args = ["--workdir=unused", f"--fasta={files['fasta']}", f"--vcf={vcf}", "--output=o.tsv"]
     assert pgx(["score-variants", *args]) == 1
     err = capsys.readouterr().err.strip().splitlines()
@@ -335,3 +345,22 @@ def test_strand_averaging_run_scores_the_mean_of_both_strands():
     np.testing.assert_allclose(
         window_outputs(run(bare), windows, ids, 3, average_strands=True), averaged, rtol=1e-5
     )
+
+
+def test_a_position_past_the_contig_end_is_named_as_such(run, files, tmp_path, capsys):
+    vcf = str(tmp_path / "past.vcf")
+    with open(vcf, "w") as f:
+        f.write("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+        base = files["contig"][10]
+        f.write(f"chr1\t11\tin\t{base}\t{'A' if base != 'A' else 'C'}\t.\t.\t.\n")
+        f.write("chr1\t900\tpast\tA\tG\t.\t.\t.\n")
+    out = tmp_path / "o.tsv"
+    args = [f"--workdir={run}", f"--fasta={files['fasta']}", f"--vcf={vcf}", f"--output={out}"]
+    assert pgx(["score-variants", *args]) == 0
+    with open(out) as f:
+        rows = {r["id"]: r for r in csv.DictReader(f, delimiter="\t")}
+    assert rows["past"]["status"] == "outside_contig"
+    assert (
+        rows["past"]["detail"] == "POS 900 (REF 1 bp) is past the end of chr1 (400 bp in the FASTA)"
+    )
+    assert f"{vcf} line 4: chr1:900 A>G: POS 900" in capsys.readouterr().err

@@ -9,10 +9,11 @@ regression), one such set per output for multi-output models, then status and de
 `--vcf_output` writes the input VCF again with the same numbers as INFO fields.
 
 Alleles that are not scored keep a line with empty scores and their status: a REF that
-disagrees with the FASTA (`ref_mismatch`), a contig the FASTA lacks (`unknown_contig`),
-insertions, symbolic alleles. Their counts and the first five of each, with file and line, go
-to stderr. The command fails (exit 1, after writing the outputs) when no allele could be
-scored, or with `--strict` when any REF mismatches or contig is unknown.
+disagrees with the FASTA (`ref_mismatch`), a contig the FASTA lacks (`unknown_contig`), a
+POS past the contig's end (`outside_contig`), insertions, symbolic alleles. Their counts and
+the first five of each, with file and line, go to stderr. The command fails (exit 1, after
+writing the outputs) when no allele could be scored, or with `--strict` when any REF
+mismatches, a contig is unknown or a POS lies outside it.
 
 example: pgx score-variants --workdir runs/default --fasta ref.fa --vcf variants.vcf.gz
          --output scores.tsv

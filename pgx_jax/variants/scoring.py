@@ -2,9 +2,10 @@
 each ALT allele, scored in fixed-size jitted batches.
 
 Every ALT of every record gets a row with a status: `scored`; `ref_mismatch` (REF is not what
-the FASTA holds there); `unknown_contig`; `insertion` (ALT longer than REF: not scored);
-`symbolic` (`<DEL>`, `*`, breakends); `same_allele`. Rows not scored keep empty scores, so
-nothing is dropped silently. Deletions of any length and substitutions are scored.
+the FASTA holds there); `unknown_contig`; `outside_contig` (POS past the contig's end);
+`insertion` (ALT longer than REF: not scored); `symbolic` (`<DEL>`, `*`, breakends);
+`same_allele`. Rows not scored keep empty scores, so nothing is dropped silently. Deletions
+of any length and substitutions are scored.
 
 Strands: the run's own model scores a window as training evaluation did (with
 `data.rc_average` that is the mean logit of both strands; an RC-shared model is
@@ -24,7 +25,7 @@ from pgx_jax.variants.vcf import Reference, VcfRecord
 from pgx_jax.variants.windows import normalize, ref_matches, variant_windows
 
 SCORED = "scored"
-PROBLEMS = ("ref_mismatch", "unknown_contig")
+PROBLEMS = ("ref_mismatch", "unknown_contig", "outside_contig")
 """Statuses that mean the VCF and the FASTA disagree (`--strict` makes them an error)."""
 _BASES = re.compile(r"^[ACGTNacgtn]+$")
 
@@ -48,14 +49,23 @@ def plan(records: list[VcfRecord], reference: Reference, length: int) -> list[Al
     rows = []
     for record in records:
         fetch = reference.fetch(record.chrom)
+        size = reference.lengths.get(record.chrom, 0)
         for alt in record.alts:
-            rows.append(_plan_allele(record, alt, fetch, length))
+            rows.append(_plan_allele(record, alt, fetch, length, size))
     return rows
 
 
-def _plan_allele(record: VcfRecord, alt: str, fetch, length: int) -> AlleleRow:
+def _plan_allele(record: VcfRecord, alt: str, fetch, length: int, size: int) -> AlleleRow:
     if fetch is None:
         return AlleleRow(record, alt, "unknown_contig", f"contig {record.chrom!r} not in FASTA")
+    if record.pos + len(record.ref) - 1 > size:
+        return AlleleRow(
+            record,
+            alt,
+            "outside_contig",
+            f"POS {record.pos} (REF {len(record.ref)} bp) is past the end of {record.chrom} "
+            f"({size} bp in the FASTA)",
+        )
     if not _BASES.match(alt) and alt != "-":
         return AlleleRow(record, alt, "symbolic", f"ALT {alt!r} is not a base sequence")
     if not _BASES.match(record.ref):

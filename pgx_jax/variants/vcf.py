@@ -46,6 +46,22 @@ def open_vcf(path: str):
         raise PgxError(f"{path}: not a readable VCF ({err})") from None
 
 
+def _diagnosis(path: str, line: int) -> str:
+    """What is wrong with the text of VCF record `line` (htslib says only "truncated file"
+    for a non-numeric POS): too few columns, or a POS that is not a positive number; "" if
+    neither."""
+    from pgx_jax.data.readers import open_text
+
+    with open_text(path) as f:
+        text = next((t for n, t in enumerate(f, 1) if n == line), "")
+    columns = text.rstrip("\n").split("\t")
+    if len(columns) < 8:
+        return f"{len(columns)} tab-separated columns, a record needs 8 (CHROM to INFO)"
+    if not columns[1].isdigit() or int(columns[1]) < 1:
+        return f"POS {columns[1]!r} is not a positive whole number"
+    return ""
+
+
 def read_vcf(path: str) -> Iterator[VcfRecord]:
     """The records of a VCF (plain or bgzip/gzip), in file order.
 
@@ -65,7 +81,8 @@ def read_vcf(path: str) -> Iterator[VcfRecord]:
                 return
             except (OSError, ValueError) as err:
                 raise PgxError(
-                    f"{path} line {line} (record {index + 1}): malformed VCF record ({err})"
+                    f"{path} line {line} (record {index + 1}): malformed VCF record "
+                    f"({_diagnosis(path, line) or err})"
                 ) from None
             if record.ref is None or not record.alts:
                 raise PgxError(f"{path} line {line} (record {index + 1}): record has no REF/ALT")
