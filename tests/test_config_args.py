@@ -94,3 +94,19 @@ def test_an_override_of_a_missing_field_names_it_and_the_fields_there(argv, mess
     assert cli.main(["train", *argv, "--workdir=/nonexistent/run"]) == 1
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith(f"pgx train: error: {message}")
+
+
+def test_early_stopping_in_the_first_steps_warns(tmp_path, capsys):
+    """A model that cannot improve (learning rate 1e-30) stops after one evaluation without
+    a better AUROC; at step 4 that comes with a warning on what to change."""
+    from pgx_jax import cli
+
+    args = ["train", "--config.data.num_examples=300", "--config.data.batch_size=32",
+            "--config.optimizer.learning_rate=1e-30", "--config.train.eval_every_steps=2",
+            "--config.train.early_stopping.patience=1", f"--workdir={tmp_path}"]  # fmt: skip
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"warning: {tmp_path}: early stopping at step 4 of " in out
+        and "(validation/auroc not better for 1 evaluations, one every 2 steps)" in out
+    )
