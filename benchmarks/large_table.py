@@ -28,16 +28,19 @@ import time
 
 import numpy as np
 
-LENGTH, MOTIF = 200, b"GGGCGG"
+LENGTH, MOTIF, HEADER = 200, b"GGGCGG", b"sequence,label\n"
 FRACTIONS = "--config.data.fractions=(0.98,0.01,0.01)"
 
 
 def write_table(path: str, rows: int, seed: int, chunk: int = 500_000) -> None:
-    """`rows` rows of `sequence,label`, the motif planted at a random place in about half."""
+    """`rows` rows of `sequence,label`, the motif planted at a random place in about half (a
+    file of that size already there is taken as written by an earlier run)."""
+    if os.path.isfile(path) and os.path.getsize(path) == len(HEADER) + rows * (LENGTH + 3):
+        return
     rng = np.random.default_rng(seed)
     letters = np.frombuffer(b"ACGT", np.uint8)
     with open(path, "wb") as f:
-        f.write(b"sequence,label\n")
+        f.write(HEADER)
         for start in range(0, rows, chunk):
             n = min(chunk, rows - start)
             line = np.empty((n, LENGTH + 3), np.uint8)
