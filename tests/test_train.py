@@ -118,6 +118,14 @@ def test_stopped_run_resumes_exactly(tmp_path):
     assert read_json(os.path.join(whole, "results.json")) == read_json(
         os.path.join(stopped, "results.json")
     )
+    once, twice = (read_json(os.path.join(w, "provenance.json")) for w in (whole, stopped))
+    assert "resumes" not in once and [r["step"] for r in twice["resumes"]] == [stopped_at]
+    assert twice["started"] <= twice["resumes"][0]["at"] <= twice["finished"]
+    assert twice["session_seconds"] <= twice["run_seconds"]
+    data = read_json(os.path.join(stopped, "data_summary.json"))
+    assert {k: v["records"] for k, v in data["splits"].items()} == {
+        "train": 2400, "validation": 300, "test": 300
+    }  # fmt: skip
 
 
 def test_unknown_config_key_is_one_clear_line(tmp_path):

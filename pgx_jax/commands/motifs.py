@@ -1,18 +1,21 @@
-"""`pgx motifs --workdir DIR [--fasta SEQS.fa] [--output DIR] [--threshold 0.5] [--top 3]`:
-filters as motifs.
+"""`pgx motifs --workdir DIR [--fasta SEQS.fa] [--output DIR] [--threshold 0.5] [--top 3]
+[--match_threshold 0.7]`: filters as motifs.
 
 For a run whose model starts with a `OneHotConv`, every first-layer filter becomes a position
 frequency matrix of the subsequences that activate it above `threshold` times its maximum,
 trimmed of uninformative flanks. The sequences scanned are the run's test split (positives
 only for classification; rebuilt from the run's data set, which must be at hand), or the
 records of `--fasta` (all of them; the model alone is restored from the workdir). Writes
-`motifs.meme` (MEME minimal format), `logos/filter_<f>.png` and `motif_matches.tsv` (the `top`
-JASPAR CORE vertebrate matches of each filter, filters ranked by how well their best site
-separates the classes).
+`motifs.meme` (MEME minimal format), `logos/filter_<f>.png` (titled with the filter's rank),
+`motif_matches.tsv` (the `top` JASPAR CORE vertebrate matches of each filter, filters ranked by
+how well their best site separates the classes) and `motifs.json` (the thresholds and the
+ranking). A filter is named after its best match only when that scores at least
+`match_threshold`; below it, "no match above T".
 
 example: pgx motifs --workdir runs/default --top 3
 """
 
+import json
 import os
 import sys
 
@@ -22,7 +25,8 @@ from absl import flags
 from pgx_jax.commands.flags import parse
 from pgx_jax.data import lengths
 from pgx_jax.errors import PgxError
-from pgx_jax.files import check_writable
+from pgx_jax.files import check_writable, write_atomically
+from pgx_jax.interpret.motifs import MATCH_THRESHOLD, named_match
 
 MATCH_COLUMNS = (
     "filter", "filter_rank", "auroc", "sites", "width",
@@ -43,6 +47,11 @@ def _define(flag_values: flags.FlagValues) -> None:
         flag_values=flag_values,
     )  # fmt: skip
     flags.DEFINE_integer("top", 3, "JASPAR matches reported per filter", flag_values=flag_values)
+    flags.DEFINE_float(
+        "match_threshold", MATCH_THRESHOLD,
+        "similarity score from which a filter is named after its best JASPAR match",
+        flag_values=flag_values,
+    )  # fmt: skip
     flags.DEFINE_integer(
         "max_sequences", 20000, "test sequences scanned at most", flag_values=flag_values
     )
@@ -119,23 +128,28 @@ def filter_motifs(
     return found
 
 
-def write_motifs(found: list, output: str) -> None:
-    """Write motifs.meme, logos/filter_<f>.png and motif_matches.tsv under `output`."""
+def write_motifs(
+    found: list, output: str, match_threshold: float = MATCH_THRESHOLD, threshold: float = 0.5
+) -> None:
+    """Write motifs.meme, logos/filter_<f>.png, motif_matches.tsv and motifs.json under
+    `output`; a filter carries its best match's name only from `match_threshold` up."""
     from pgx_jax.interpret.logos import save_logo
     from pgx_jax.interpret.meme import write_meme
 
     os.makedirs(os.path.join(output, "logos"), exist_ok=True)
     meme, sites, rows = [], [], ["\t".join(MATCH_COLUMNS)]
     for rank, m in enumerate(found):
-        best = m["matches"][0] if m["matches"] else None
+        named = bool(m["matches"]) and m["matches"][0]["score"] >= match_threshold
+        best = m["matches"][0] if named else None
         label = f"{best['matrix_id']}_{best['name']}" if best else ""
         if m["sites"] and len(m["motif"]):
             meme.append((f"filter{m['filter']}", label.replace(" ", "_"), m["motif"]))
             sites.append(m["sites"])
         if m["sites"]:
             logo = m["motif"] if len(m["motif"]) else m["pfm"]
-            title = f"filter {m['filter']}" + (
-                f" ~ {best['matrix_id']} {best['name']}" if best else ""
+            title = (
+                f"#{rank + 1} filter {m['filter']}, AUROC {m['auroc']:.3f}: "
+                f"{named_match(m['matches'], match_threshold)}"
             )
             save_logo(logo, os.path.join(output, "logos", f"filter_{m['filter']:03d}.png"), title)
         head = [m["filter"], rank + 1, f"{m['auroc']:.4f}", m["sites"], len(m["motif"])]
@@ -150,6 +164,13 @@ def write_motifs(found: list, output: str) -> None:
     write_meme(os.path.join(output, "motifs.meme"), meme, sites=sites)
     with open(os.path.join(output, "motif_matches.tsv"), "w") as f:
         f.write("\n".join(rows) + "\n")
+    ranked = not all(np.isnan(m["auroc"]) for m in found)
+    summary = {
+        "match_threshold": match_threshold,
+        "activation_threshold": threshold,
+        "ranked_by": "auroc of the best site" if ranked else "filter order (no labels)",
+    }
+    write_atomically(os.path.join(output, "motifs.json"), json.dumps(summary, indent=2) + "\n")
 
 
 def main(argv: list[str]) -> int:
@@ -163,18 +184,20 @@ def main(argv: list[str]) -> int:
     run = load_run(flag_values.workdir)
     batch, labels = scanned_sequences(run, flag_values.fasta, flag_values.max_sequences)
     found = filter_motifs(run, batch, labels, flag_values.threshold, flag_values.top)
-    write_motifs(found, output)
+    write_motifs(found, output, flag_values.match_threshold, flag_values.threshold)
     matched = sum(bool(m["matches"]) for m in found)
+    threshold = flag_values.match_threshold
+    named = sum(bool(m["matches"]) and m["matches"][0]["score"] >= threshold for m in found)
     print(
-        f"motifs: {len(found)} filters ({matched} with a motif) from the {run.kind} checkpoint "
+        f"motifs: {len(found)} filters ({matched} with a motif, {named} matching JASPAR at "
+        f"{threshold:g} or more) from the {run.kind} checkpoint "
         f"(step {run.step}); wrote {output}/motifs.meme, motif_matches.tsv, logos/",
         file=sys.stderr,
     )
     for m in found[:5]:
         if m["matches"]:
-            best = m["matches"][0]
             print(
-                f"filter {m['filter']}: auroc {m['auroc']:.3f}, best match "
-                f"{best['matrix_id']} {best['name']} ({best['score']:.3f})"
+                f"filter {m['filter']}: auroc {m['auroc']:.3f}, "
+                f"{named_match(m['matches'], flag_values.match_threshold)}"
             )
     return 0

@@ -11,16 +11,20 @@ import pandas as pd  # noqa: E402
 
 
 def save_logo(pfm: np.ndarray, path: str, title: str = "", letters: str = "ACGT") -> None:
-    """Write an information-content logo (bits) of a probability matrix [W, K] to a PNG."""
+    """Write an information-content logo (bits) of a probability matrix [W, K] to a PNG, its
+    positions numbered 1..W."""
     m = np.asarray(pfm, dtype=np.float64)
-    frame = pd.DataFrame(m / m.sum(axis=1, keepdims=True), columns=list(letters))
+    positions = np.arange(1, len(m) + 1)
+    frame = pd.DataFrame(m / m.sum(axis=1, keepdims=True), columns=list(letters), index=positions)
     bits = logomaker.transform_matrix(frame, from_type="probability", to_type="information")
-    fig, ax = plt.subplots(figsize=(max(3.0, 0.35 * len(m) + 1.0), 2.0))
+    fig, ax = plt.subplots(figsize=(max(3.0, 0.35 * len(m) + 1.0), 2.2))
     try:
         logomaker.Logo(bits, ax=ax, color_scheme="classic")
         ax.set_ylim(0, np.log2(len(letters)))
         ax.set_ylabel("bits")
-        ax.set_xticks([])
+        ax.set_xticks(positions if len(m) <= 30 else positions[positions % 5 == 0])
+        ax.set_xlabel("position", fontsize=8)
+        ax.tick_params(labelsize=7)
         ax.set_title(title, fontsize=9)
         fig.tight_layout()
         fig.savefig(path, dpi=100)

@@ -151,6 +151,21 @@ def compare_motifs(
     return float(score[0]), int(offset[0]), "+-"[strand[0]]
 
 
+MATCH_THRESHOLD = 0.7
+"""The similarity score (`compare_motifs`) from which a filter's best JASPAR match is named
+(`pgx motifs --match_threshold`): about the 95th percentile of the best score that random
+motifs reach against JASPAR CORE vertebrates (docs/interpretation.md)."""
+
+
+def named_match(matches: list[dict], threshold: float = MATCH_THRESHOLD) -> str:
+    """The best match as "MA0139.2 CTCF (0.861)", or "no match above T" when it scores below
+    `threshold` (or there is none)."""
+    if not matches or matches[0]["score"] < threshold:
+        return f"no match above {threshold:g}"
+    best = matches[0]
+    return f"{best['matrix_id']} {best['name']} ({best['score']:.3f})"
+
+
 def best_jaspar_matches(
     pfm: np.ndarray,
     collection: list[tuple[str, str, np.ndarray]] | None = None,

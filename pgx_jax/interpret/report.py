@@ -1,25 +1,25 @@
-"""One HTML page for a run: its config, results and pictures (all linked as relative PNGs)."""
+"""One HTML page for a run: where and when it ran, its data, results, pictures, motifs and
+config (pictures linked as relative PNGs). A folder of runs (a cross-validation or sweep
+parent) gets a page of its children instead (`pgx_jax/interpret/parents.py`)."""
 
-import glob
+import csv
 import html
 import json
 import os
 
+import numpy as np
+
+from pgx_jax import provenance
+from pgx_jax.data.summary import SUMMARY_FILE, label_balance
 from pgx_jax.errors import PgxError
-from pgx_jax.files import atomic_open
-from pgx_jax.interpret import plots
+from pgx_jax.interpret import page, parents, plots
+from pgx_jax.interpret.motifs import MATCH_THRESHOLD, named_match
 from pgx_jax.train.evaluation import PREDICTIONS_FILE
 from pgx_jax.train.writers import read_metrics
 
 REPORT_FILE = "report.html"
-
-_STYLE = """
-body { font-family: sans-serif; margin: 2em; max-width: 70em; }
-table { border-collapse: collapse; }
-td, th { border: 1px solid #ccc; padding: 2px 8px; text-align: left; }
-img { margin: 4px; border: 1px solid #eee; }
-pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
-"""
+TABLE_SUMMARY_FILE = "data_summary.txt"
+"""What a run on a user's own table inferred from it (`experiments/table.py`)."""
 
 
 def make_pictures(workdir: str) -> list[str]:
@@ -37,68 +37,136 @@ def make_pictures(workdir: str) -> list[str]:
     return paths
 
 
-def _read_json(path: str) -> dict | None:
-    if not os.path.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
+def _duration(seconds: float) -> str:
+    minutes, s = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{s:02d}" + (f" ({seconds:.0f} s)" if hours or minutes else "")
 
 
-def _table(header: list[str], rows: list[list]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
+def provenance_section(workdir: str) -> str:
+    """Package version, commit, dates, run time, host and devices of the run."""
+    found = provenance.read(workdir)
+    if found is None:
+        return "<h2>Provenance</h2><p>not recorded (no provenance.json: an older run)</p>"
+    devices = found.get("devices", {})
+    commit = found.get("commit", "not a git checkout")
+    rows = [
+        ["package", f"{found.get('package', 'pgx_jax')} {found.get('version', '?')}"],
+        ["commit", commit + (" (with uncommitted changes)" if found.get("dirty") else "")],
+        ["started (UTC)", found.get("started", "?")],
+        ["finished (UTC)", found.get("finished", "not finished")],
+    ]
+    if "run_seconds" in found:
+        rows.append(["run time", _duration(found["run_seconds"])])
+    for resume in found.get("resumes", []):
+        rows.append(["resumed", f"{resume['at']} from step {resume['step']} on {resume['host']}"])
+    rows += [
+        ["host", found.get("host", "?")],
+        ["platform", found.get("platform", "?")],
+        ["python, jax", f"{found.get('python', '?')}, {found.get('jax', '?')}"],
+        ["devices", f"{devices.get('count', '?')} x {devices.get('kind', '?')} "
+                    f"({devices.get('platform', '?')})"],
+        ["processes", str(found.get("processes", "?"))],
+    ]  # fmt: skip
+    return "<h2>Provenance</h2>" + page.table([], rows)
 
 
-def _image(workdir: str, path: str) -> str:
-    src = os.path.relpath(path, workdir).replace(os.sep, "/")
-    return f'<img src="{html.escape(src)}" alt="{html.escape(src)}">'
+def data_section(workdir: str) -> str:
+    """Split sizes and label balance (`data_summary.json`; for older runs the test split from
+    its saved predictions), the records cut or padded, and a table run's own summary."""
+    found = page.read_json(os.path.join(workdir, SUMMARY_FILE))
+    parts = ["<h2>Data</h2>"]
+    if found is not None:
+        rows = [[name, s["records"], s["labels"]] for name, s in found["splits"].items()]
+        parts.append(f"<p>task: {html.escape(found['task'])}</p>")
+        parts.append(page.table(["split", "records", "labels"], rows))
+        parts += ["<ul>", *(f"<li>{html.escape(line)}</li>" for line in found["lengths"]), "</ul>"]
+    else:
+        predictions = os.path.join(workdir, PREDICTIONS_FILE)
+        if os.path.isfile(predictions):
+            with np.load(predictions) as saved:
+                task, labels, weights = str(saved["task"]), saved["labels"], saved["weights"]
+            balance = label_balance(task, labels, weights)
+            parts.append(f"<p>task: {html.escape(task)}; other splits not recorded</p>")
+            parts.append(
+                page.table(["split", "records", "labels"], [["test", len(labels), balance]])
+            )
+        else:
+            parts.append("<p>not recorded</p>")
+    table_summary = os.path.join(workdir, TABLE_SUMMARY_FILE)
+    if os.path.isfile(table_summary):
+        with open(table_summary, encoding="utf-8") as f:
+            parts.append(f"<pre>{html.escape(f.read())}</pre>")
+    return "".join(parts)
 
 
-def _motif_section(workdir: str) -> str:
-    """The best JASPAR match and logo of each filter, if `pgx motifs` was run."""
+def motif_section(workdir: str) -> str:
+    """Filters in rank order with their best JASPAR match from the stated score threshold on
+    and their logos, if `pgx motifs` ran."""
     path = os.path.join(workdir, "motif_matches.tsv")
     if not os.path.isfile(path):
         return ""
-    with open(path) as f:
-        header, *lines = [line.rstrip("\n").split("\t") for line in f if line.strip()]
-    best = [row for row in lines if row[header.index("match_rank")] in ("1", "")]
-    logos = sorted(glob.glob(os.path.join(workdir, "logos", "*.png")))
+    settings = page.read_json(os.path.join(workdir, "motifs.json")) or {}
+    threshold = settings.get("match_threshold", MATCH_THRESHOLD)
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    filters: dict[str, list[dict]] = {}
+    for row in rows:
+        filters.setdefault(row["filter"], []).append(row)
+    ranked = sorted(filters.values(), key=lambda found: int(found[0]["filter_rank"]))
+    table_rows = []
+    for found in ranked:
+        first = found[0]
+        best = min(found, key=lambda r: int(r["match_rank"] or 0))
+        matches = [{**best, "score": float(best["score"])}] if best["score"] else []
+        match = named_match(matches, threshold)
+        numbers = [int(first[k]) for k in ("filter_rank", "filter", "sites", "width")]
+        logo = os.path.join(workdir, "logos", f"filter_{numbers[1]:03d}.png")
+        picture = page.image(workdir, logo, "logo") if os.path.isfile(logo) else ""
+        table_rows.append([*numbers[:2], float(first["auroc"]), *numbers[2:], match, picture])
+    ranked_by = settings.get("ranked_by", "auroc of the best site")
+    note = (
+        f"Ranked by {ranked_by}. A filter is named after its best JASPAR CORE vertebrate match "
+        f"only when the similarity score (mean column Pearson r, overhangs counting 0) is at "
+        f"least {threshold:g} (<code>pgx motifs --match_threshold</code>)."
+    )
     return (
         "<h2>First-layer filters as motifs</h2>"
-        + _table(header, best)
-        + "<p>"
-        + "".join(_image(workdir, p) for p in logos)
-        + "</p>"
+        + f'<p class="note">{note}</p>'
+        + page.table(
+            ["rank", "filter", "auroc", "sites", "width", "best match", "logo"], table_rows
+        )
     )
 
 
 def write_report(workdir: str, pictures: bool = True) -> str:
-    """Write `workdir/report.html` (making the pictures first if asked); returns its path."""
-    config = _read_json(os.path.join(workdir, "config.json"))
-    results = _read_json(os.path.join(workdir, "results.json"))
+    """Write `workdir/report.html` (making the pictures first if asked); returns its path.
+    A folder of runs (no config.json of its own) gets a page of its children, each child's
+    own report written first."""
+    config = page.read_json(os.path.join(workdir, "config.json"))
+    found = parents.children(workdir) if config is None else []
+    if found:
+        reports = {name: write_report(os.path.join(workdir, name), pictures) for name in found}
+        return parents.write_parent_report(workdir, reports)
+    results = page.read_json(os.path.join(workdir, "results.json"))
     if config is None and results is None:
-        raise PgxError(f"{workdir}: neither config.json nor results.json; not a run directory")
+        raise PgxError(
+            f"{workdir}: neither config.json nor results.json nor run folders; not a run directory"
+        )
     images = make_pictures(workdir) if pictures else []
     name = os.path.basename(os.path.abspath(workdir))
     parts = [
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(name)}</title>",
-        f"<style>{_STYLE}</style></head><body><h1>Run {html.escape(name)}</h1>",
+        f"<h1>Run {html.escape(name)}</h1>",
         f"<p>{html.escape(os.path.abspath(workdir))}</p>",
+        f'<div class="group">{provenance_section(workdir)}</div>',
+        f'<div class="group">{data_section(workdir)}</div>',
     ]
     if results is not None:
-        rows = [[k, f"{v:.4f}" if isinstance(v, float) else v] for k, v in sorted(results.items())]
-        parts += ["<h2>Results</h2>", _table(["name", "value"], rows)]
+        parts += ["<h2>Results</h2>", page.grouped_results(results)]
     if images:
-        parts += ["<h2>Pictures</h2><p>", *(_image(workdir, p) for p in images), "</p>"]
-    parts.append(_motif_section(workdir))
+        parts += ["<h2>Pictures</h2><p>", *(page.image(workdir, p) for p in images), "</p>"]
+    parts.append(motif_section(workdir))
     if config is not None:
         text = json.dumps(config, indent=2, sort_keys=True)
         parts += ["<h2>Config</h2>", f"<pre>{html.escape(text)}</pre>"]
-    parts.append("</body></html>\n")
-    path = os.path.join(workdir, REPORT_FILE)
-    with atomic_open(path, encoding="utf-8") as f:
-        f.write("\n".join(parts))
-    return path
+    return page.write_page(os.path.join(workdir, REPORT_FILE), name, parts)

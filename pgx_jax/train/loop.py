@@ -23,9 +23,9 @@ import numpy as np
 from jax.experimental import multihost_utils
 from tqdm import tqdm
 
-from pgx_jax import inference, parallel, runs
+from pgx_jax import inference, parallel, provenance, runs
 from pgx_jax.checkpoint import Checkpoints
-from pgx_jax.data import pipeline, sampling
+from pgx_jax.data import pipeline, sampling, summary
 from pgx_jax.data.sources import RecordSource, take
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment, Finished, with_compute_dtype
@@ -170,7 +170,8 @@ class _Training:
         ]
         self.pending = []  # (step, metrics on device, record ids, running) since the last check
         if jax.process_index() == 0:
-            for line in checks.length_lines(self.predictor, self.splits):
+            self.length_lines = checks.length_lines(self.predictor, self.splits)
+            for line in self.length_lines:
                 print(line)
 
     def initial_state(self):
@@ -265,6 +266,11 @@ class _Training:
             runs.save_predictor(member.workdir, member.experiment.predictor, self.example)
             for name, text in member.experiment.files.items():
                 write_atomically(os.path.join(member.workdir, name), text)
+            data = summary.split_summary(
+                self.predictor.task, self.splits, self.predictor.classes, self.length_lines
+            )
+            write_atomically(os.path.join(member.workdir, summary.SUMMARY_FILE), json.dumps(data))
+            provenance.record_start(member.workdir, member.step)
         member.writer = MetricWriter(member.workdir, member.step)
         member.batches = pipeline.train_batches(
             self.splits["train"],
@@ -444,6 +450,7 @@ class _Training:
             if jax.process_index() == 0:
                 path = os.path.join(member.workdir, "results.json")
                 write_atomically(path, json.dumps(results[m], indent=2, sort_keys=True))
+                provenance.record_finish(member.workdir)
         return results
 
     def predict_member(self, state, source: RecordSource) -> inference.Predictions:
