@@ -6,11 +6,12 @@ records per second from the prepared table against the same model on an in-memor
 
 Writes `DIR/large.csv` (`--rows` rows of `sequence,label`: 200-bp sequences, label 1 where
 GGGCGG is planted, generated with numpy in chunks) and `DIR/memory.csv` (`--memory-rows` rows
-of the same kind), then runs, each in its own process so its peak RSS (`ru_maxrss`) is its
-own: (1) preparing the large table (`stream=true`: the experiment built once, which prepares
-it to array_record in `DIR/cache`), (2) `--steps` training steps of the default nucleotide
-table model (DeepBind, configs/table.py) from the prepared table, (3) the same on the
-in-memory table (`stream=false`). Training records per second is the median of the logged
+of the same kind), then runs, each in its own process so its memory is its own (peak RSS,
+VmHWM, and at its end the anonymous and the file-backed RSS): (1) preparing the large table
+(`stream=true`: the experiment built once, which prepares it to array_record in `DIR/cache`),
+(2) `--steps` training steps of the default nucleotide table model (DeepBind,
+configs/table.py) from the prepared table, (3) the same on the in-memory table
+(`stream=false`). Training records per second is the median of the logged
 `train/steps_per_second` (every 50 steps, the first left out: it holds the compilation) times
 the batch. Validation and test are 1 % each (`data.fractions`), so the evaluations at the end
 stay short. The generated files and the prepared folder are deleted at the end (`--keep`).
@@ -65,11 +66,15 @@ def child(code: str) -> tuple[dict, str]:
     return json.loads(found.stdout.strip().splitlines()[-1]), found.stdout
 
 
-PEAK = "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"
+PEAK = (
+    "{l.split(':')[0]: int(l.split()[1]) // 1024 for l in open('/proc/self/status')"
+    " if l.startswith(('VmHWM', 'RssAnon', 'RssFile'))}"
+)
+"""The child's peak RSS (VmHWM) and, at its end, its anonymous and file-backed RSS, in MB."""
 
 
 BUILD = """
-import json, resource, time
+import json, time
 from configs import table
 from experiments import table as experiment
 config = table.get_config("path={path},stream=true")
@@ -77,11 +82,11 @@ config.data.tfds_dir = "{cache}"
 started = time.perf_counter()
 built = experiment.build(config)
 print(json.dumps({{"seconds": time.perf_counter() - started,
-    "train": len(built.splits["train"]), "peak_mb": {peak}}}))
+    "train": len(built.splits["train"]), "memory_mb": {peak}}}))
 """
 
 TRAIN = """
-import json, resource
+import json
 from pgx_jax import cli
 from pgx_jax.train.writers import read_metrics
 status = cli.main(["train", "--config=configs/table.py:path={path},stream={stream}",
@@ -90,7 +95,7 @@ status = cli.main(["train", "--config=configs/table.py:path={path},stream={strea
 assert status == 0
 rates = [m["train/steps_per_second"] for m in read_metrics("{workdir}")
          if "train/steps_per_second" in m][1:]
-print(json.dumps({{"steps_per_second": rates, "peak_mb": {peak}}}))
+print(json.dumps({{"steps_per_second": rates, "memory_mb": {peak}}}))
 """
 
 
@@ -132,7 +137,7 @@ def main() -> None:
         )
         found, _ = child(code)
         rate = float(np.median(found["steps_per_second"])) * args.batch
-        rates[name] = (rate, found["peak_mb"])
+        rates[name] = (rate, found["memory_mb"])
     report = {
         "date": datetime.date.today().isoformat(),
         "command": " ".join(sys.argv),
@@ -143,12 +148,12 @@ def main() -> None:
         "prepared_mb": size / 2**20,
         "prepare_s": prepare_s,
         "prepare_and_build_s": built["seconds"],
-        "prepare_peak_rss_mb": built["peak_mb"],
+        "prepare_memory_mb": built["memory_mb"],
         "streamed_records_per_s": rates["streamed"][0],
-        "streamed_peak_rss_mb": rates["streamed"][1],
+        "streamed_memory_mb": rates["streamed"][1],
         "memory_rows": args.memory_rows,
         "memory_records_per_s": rates["in memory"][0],
-        "memory_peak_rss_mb": rates["in memory"][1],
+        "in_memory_memory_mb": rates["in memory"][1],
     }
     report["ratio"] = report["streamed_records_per_s"] / report["memory_records_per_s"]
     for key, value in report.items():

@@ -223,7 +223,7 @@ def split_names(table: tables.Table, data, kind: str, labels: np.ndarray) -> np.
     if how == "random":
         return splits.random_parts(len(table), fractions, data.split_seed)
     if how == "kfold":
-        return kfold_names(labels, data)
+        return np.array(splits.SPLIT_NAMES)[kfold_parts(labels, data)]
     if how in ("group", "scaffold", "cold_drug", "cold_target"):
         return splits.by_groups(
             _groups(table, data, kind, how), fractions, data.split_seed, how == "scaffold"
@@ -249,17 +249,18 @@ def split_names(table: tables.Table, data, kind: str, labels: np.ndarray) -> np.
     )
 
 
-def kfold_names(labels: np.ndarray, data) -> np.ndarray:
-    """Split names of `data.fold` of `data.folds` (stratified by single-target labels with at
-    most 20 values): the fold is the test part, `fractions[1]` of the rows validation."""
+def kfold_parts(labels: np.ndarray, data) -> np.ndarray:
+    """Each row's part (0 train, 1 validation, 2 test) in `data.fold` of `data.folds`
+    (stratified by single-target labels with at most 20 values): the fold is the test part,
+    `fractions[1]` of the rows validation."""
     fractions = tuple(data.fractions)
     stratify = labels if labels.ndim == 1 and len(np.unique(labels)) <= 20 else None
     train, test = splits.kfold(len(labels), data.folds, data.fold, data.split_seed, stratify)
-    names = np.full(len(labels), "train", dtype=object)
-    names[test] = "test"
+    parts = np.zeros(len(labels), np.int8)
+    parts[test] = 2
     held = splits.holdout(len(train), fractions[1] / (1 - fractions[2]), data.split_seed)[1]
-    names[train[held]] = "validation"
-    return names.astype(str)
+    parts[train[held]] = 1
+    return parts
 
 
 def _require(condition: bool, how: str, what: str) -> None:
@@ -453,9 +454,8 @@ def _streamed(config: ml_collections.ConfigDict, bad: BadRecords, names: dict) -
     started = time.perf_counter()
     prepared = table_store.prepare(data.path, settings, cache, bad)
     seconds = time.perf_counter() - started
-    names_split = _streamed_split(prepared, data, how)
-    keep = prepared.keep & (names_split != "")
-    train_rows = np.flatnonzero(keep & (names_split == "train"))
+    parts = _streamed_parts(prepared, data, how)  # every row has one: no cold splits here
+    train_rows = np.flatnonzero(prepared.keep & (parts == 0))
     fitted = {
         "kind": inputs.kind,
         "columns": list(inputs.columns),
@@ -465,13 +465,13 @@ def _streamed(config: ml_collections.ConfigDict, bad: BadRecords, names: dict) -
         "length": tables.sequence_length(prepared.lengths[train_rows], data.length),
     }
     found = predictor(config, fitted)
+    records = np.cumsum(prepared.keep, dtype=np.int32) - 1  # each kept row's record
     sources, labels = {}, {}
-    for split in splits.SPLIT_NAMES:
-        rows = np.flatnonzero(keep & (names_split == split))
+    for part, split in enumerate(splits.SPLIT_NAMES):
+        rows = np.flatnonzero(prepared.keep & (parts == part))
         if len(rows):
-            records = prepared.records(rows)
             sources[split] = table_store.StreamSource(
-                prepared.directory, records, fitted["length"], len(targets)
+                prepared.directory, records[rows], fitted["length"], len(targets)
             )
             labels[split] = prepared.labels[rows]
     if "train" not in sources:
@@ -485,7 +485,7 @@ def _streamed(config: ml_collections.ConfigDict, bad: BadRecords, names: dict) -
             fitted,
             labels,
             prepared.lengths[train_rows],
-            int(np.sum(prepared.keep & (names_split == ""))),
+            0,
             bad,
         ),
     ]
@@ -498,18 +498,21 @@ def _streamed(config: ml_collections.ConfigDict, bad: BadRecords, names: dict) -
     return Experiment(found, sources, encode=encode, files=files)
 
 
-def _streamed_split(prepared: table_store.Prepared, data, how: str) -> np.ndarray:
-    """Each row's split of a prepared table, as `split_names` cuts an in-memory one."""
+def _streamed_parts(prepared: table_store.Prepared, data, how: str) -> np.ndarray:
+    """Each row's part (0 train, 1 validation, 2 test) of a prepared table, as `split_names`
+    cuts an in-memory one (small integers: 10 million split names would take 400 MB)."""
     rows, path = len(prepared.keep), data.path
     if how == "random":
-        return splits.random_parts(rows, tuple(data.fractions), data.split_seed)
+        return splits.random_part_indices(rows, tuple(data.fractions), data.split_seed)
     if how == "kfold":
-        return kfold_names(prepared.labels, data)
+        return kfold_parts(prepared.labels, data)
     role = "split" if how == "column" else how
     if role not in prepared.factors:
         column = {"split": "split", "chrom": "chrom", "group": repr(data.group_column)}[role]
         raise PgxError(f"config.data.split={how}: {path} has no {column} column")
     factor = prepared.factors[role]
+    if how == "group":
+        return splits.group_parts(factor.codes, tuple(data.fractions), data.split_seed)
     if how == "column":
         found = np.array([SPLIT_ALIASES.get(v.lower(), "?") for v in factor.values.tolist()])
         if (found == "?").any():
@@ -520,11 +523,11 @@ def _streamed_split(prepared: table_store.Prepared, data, how: str) -> np.ndarra
                 f"{where}: split {str(factor.values[first])!r}; expected "
                 "train, validation (valid, val, dev) or test"
             )
-        return found[factor.codes]
-    if how == "chrom":
+    else:
         chroms = tuple(data.validation_chroms), tuple(data.test_chroms)
-        return splits.by_chromosome(factor.values, *chroms)[factor.codes]
-    return splits.by_groups(factor.codes, tuple(data.fractions), data.split_seed)
+        found = splits.by_chromosome(factor.values, *chroms)
+    part = np.array([splits.SPLIT_NAMES.index(name) for name in found.tolist()], np.int8)
+    return part[factor.codes]
 
 
 def _pair_experiment(

@@ -32,7 +32,7 @@ from pgx_jax.data.readers import BadRecord, BadRecords
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import label_column
 
-FORMAT = 2
+FORMAT = 3
 """The layout of a prepared folder; a new layout prepares every table again."""
 STREAM_BYTES = 512 * 2**20
 """`stream=auto` streams a table of at least this many bytes (a gzipped or Parquet file counts
@@ -41,7 +41,7 @@ COMPRESSED_RATIO = 4
 RECORDS_FILE, ROWS_FILE, META_FILE = "records.array_record", "rows.npz", "meta.json"
 STREAMED_KINDS = ("dna", "rna", "protein")
 ALPHABETS = {"dna": alphabets.DNA, "rna": alphabets.RNA, "protein": alphabets.PROTEIN}
-_HEADER = struct.Struct("<II")  # a block's rows and the bytes of its ids
+_HEADER = struct.Struct("<I")  # a block's rows
 BLOCK_ROWS = 128
 """Rows per record. Single-row records (array_record `group_size:1`) were read at 30,000 a
 second from a file of 1 million, but at 130 a second from one of 10 million (2026-12-07):
@@ -100,10 +100,6 @@ class Prepared:
     labels: np.ndarray
     factors: dict[str, Factor]
     reused: bool
-
-    def records(self, rows: np.ndarray) -> np.ndarray:
-        """The record index of each kept row in `rows` (rows of the file)."""
-        return (np.cumsum(self.keep) - 1)[rows]
 
 
 def _identity(path: str) -> list:
@@ -289,12 +285,14 @@ class _Blocks:
         whole = len(self.ids) if final else len(self.ids) // BLOCK_ROWS * BLOCK_ROWS
         for start in range(0, whole, BLOCK_ROWS):
             end = min(start + BLOCK_ROWS, whole)
-            names = "\0".join(self.ids[start:end]).encode()
+            names = [name.encode() for name in self.ids[start:end]]
+            name_offsets = np.r_[0, np.cumsum([len(n) for n in names])].astype(np.int64)
             self.writer.write(
-                _HEADER.pack(end - start, len(names))
-                + names
+                _HEADER.pack(end - start)
                 + pairs[start:end].tobytes()
+                + name_offsets.tobytes()
                 + (offsets[start : end + 1] - offsets[start]).tobytes()
+                + b"".join(names)
                 + tokens[offsets[start] : offsets[end]].tobytes()
             )
         self.ids = self.ids[whole:]
@@ -302,16 +300,15 @@ class _Blocks:
         self.tokens = [tokens[offsets[whole] :]]
 
 
-def _block(record: bytes, targets: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """A block's ids, (label, weight) pairs [K, 2T] (float32), token offsets [K + 1] (int64)
-    and tokens (uint8, the rows one after another)."""
-    rows, size = _HEADER.unpack_from(record)
-    start = _HEADER.size + size
-    ids = record[_HEADER.size : start].decode().split("\0")
-    pairs = np.frombuffer(record, np.float32, rows * 2 * targets, start).reshape(rows, -1)
-    start += pairs.nbytes
-    offsets = np.frombuffer(record, np.int64, rows + 1, start)
-    return ids, pairs, offsets, np.frombuffer(record, np.uint8, offset=start + offsets.nbytes)
+def _block(record: bytes, targets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bytes]:
+    """A block's (label, weight) pairs [K, 2T] (float32), offsets [2, K + 1] (int64) of its
+    ids and tokens, and the ids' bytes followed by the tokens (uint8), the rows one after
+    another."""
+    (rows,) = _HEADER.unpack_from(record)
+    pairs = np.frombuffer(record, np.float32, rows * 2 * targets, _HEADER.size)
+    start = _HEADER.size + pairs.nbytes
+    offsets = np.frombuffer(record, np.int64, 2 * (rows + 1), start).reshape(2, rows + 1)
+    return pairs.reshape(rows, -1), offsets, record[start + offsets.nbytes :]
 
 
 class StreamSource:
@@ -319,9 +316,12 @@ class StreamSource:
     [B, length] (uint8, padded with 0 or cut), labels and weights."""
 
     def __init__(self, directory: str, records: np.ndarray, length: int, targets: int):
-        import grain
+        from array_record.python.array_record_module import ArrayRecordReader
 
-        self.data = grain.sources.ArrayRecordDataSource([os.path.join(directory, RECORDS_FILE)])
+        # the reader itself: grain's ArrayRecordDataSource starts a thread per read call,
+        # 3 ms of a 6-ms batch of 64 rows (2026-12-08, this project's 2-core CPU)
+        path = os.path.join(directory, RECORDS_FILE)
+        self.reader = ArrayRecordReader(path, "readahead_buffer_size:0")
         self.records, self.length, self.targets = records, length, targets
 
     def __len__(self) -> int:
@@ -333,19 +333,18 @@ class StreamSource:
     def take(self, indices: np.ndarray) -> dict[str, np.ndarray]:
         records = self.records[np.asarray(indices)]
         blocks, inverse = np.unique(records // BLOCK_ROWS, return_inverse=True)
-        found = [_block(r, self.targets) for r in self.data.__getitems__(blocks.tolist())]
+        found = [_block(r, self.targets) for r in self.reader.read(blocks.tolist())]
         tokens = np.zeros((len(records), self.length), np.uint8)
         pairs = np.empty((len(records), 2 * self.targets), np.float32)
         ids = []
         rows = (records % BLOCK_ROWS).tolist()
         for i, (b, row) in enumerate(zip(inverse.tolist(), rows, strict=True)):
-            names, block_pairs, offsets, block_tokens = found[b]
-            ids.append(names[row])
+            block_pairs, (names, starts), data = found[b]
+            ids.append(data[names[row] : names[row + 1]].decode())
             pairs[i] = block_pairs[row]
-            sequence = block_tokens[
-                offsets[row] : min(offsets[row + 1], offsets[row] + self.length)
-            ]
-            tokens[i, : len(sequence)] = sequence
+            start = names[-1] + starts[row]
+            end = min(names[-1] + starts[row + 1], start + self.length)
+            tokens[i, : end - start] = np.frombuffer(data, np.uint8, end - start, start)
         labels, weights = pairs[:, 0::2], pairs[:, 1::2]
         if self.targets == 1:
             labels, weights = labels[:, 0], weights[:, 0]
