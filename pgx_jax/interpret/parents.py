@@ -84,7 +84,7 @@ def write_parent_report(workdir: str, reports: dict[str, str]) -> str:
         label = name + (" (final, not in the mean)" if name == final else "")
         status = "finished" if results[name] is not None else "not finished"
         run = provenance.read(os.path.join(workdir, name)) or {}
-        seconds = f"{run['run_seconds']:.0f}" if "run_seconds" in run else ""
+        seconds = round(run["run_seconds"]) if "run_seconds" in run else ""
         anchor = page.Html(f'<a href="{html.escape(link)}">{html.escape(label)}</a>')
         rows.append([anchor, status, seconds, *(found.get(m, "") for m in metrics)])
     counted = [r for n, r in results.items() if r is not None and n != final]
