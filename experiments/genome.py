@@ -8,12 +8,19 @@ Basset's way; "tile": the genome tiled every `stride` bases, DeepSEA's way), `le
 `bin_size` (the central label bin), `min_overlap` (of the bin a peak must cover), `blacklist`
 (a BED of regions no window may touch), `validation_chroms`, `test_chroms` (held out whole),
 `jitter` and `rc_augment` (training windows shifted by up to `jitter` bases and reverse-
-complemented, drawn from a hash of (seed, epoch, window), so a resumed run reads the same).
+complemented, drawn from a hash of (seed, epoch, window), so a resumed run reads the same),
+`target`: "peaks" (binary labels by overlap with each peak file: the multilabel task),
+"counts" (each coverage track's total over the label bin: Poisson) or "profile" (each coverage
+track's base-resolution coverage over the central `profile_length` bases: BPNet's loss).
+Windows come from the peak files in every case; the labels from the tracks of the target's
+kind (peak files, or bigWig coverage).
 
 Only the window arrays and the peaks' unions are held in memory: a batch's bases are read from
-the FASTA and its labels computed from the peaks when the batch is read.
+the FASTA and its labels computed from the peaks (or read from the bigWig files) when the
+batch is read.
 """
 
+import dataclasses
 import functools
 
 import ml_collections
@@ -23,6 +30,7 @@ from pgx_jax.data import alphabets, genome, lengths, sampling
 from pgx_jax.errors import PgxError
 from pgx_jax.experiment import Experiment, Predictor, label_column
 from pgx_jax.models import create_model
+from pgx_jax.models.bpnet import CountOffset
 
 _COMPLEMENT = np.frombuffer(
     bytes(range(256)).translate(bytes.maketrans(b"ACGTacgt", b"TGCAtgca")), np.uint8
@@ -44,7 +52,8 @@ class WindowSource:
     `codes` (the bases as ASCII, uint8 [N, length]) and `labels` (uint8 [N, T]). An index k at
     or past the number of windows n is window k % n of a training epoch (`sampling.with_epochs`):
     it is shifted by up to `jitter` bases and reverse-complemented as a hash of (seed, k)
-    says; the labels stay those of the window's own bin."""
+    says; peak labels stay those of the window's own bin, coverage labels are read at the
+    shifted window (a profile reversed with the strand)."""
 
     def __init__(
         self,
@@ -75,14 +84,18 @@ class WindowSource:
             limit = self.reference.sizes[windows.chrom] - windows.length
             start = np.clip(start + np.where(augmented, shift, 0), 0, limit)
         codes = self.reference.read(windows.chrom, start, windows.length)
+        read = dataclasses.replace(windows, start=start)
+        labels = self.labels(read if isinstance(self.labels, genome.CoverageLabels) else windows)
         if self.rc:
             flip = augmented & ((hashed >> np.uint64(40)) & np.uint64(1)).astype(bool)
             if flip.any():
                 codes = codes.copy()
                 codes[flip] = _COMPLEMENT[codes[flip][:, ::-1]]
+                if labels.ndim == 3:  # a profile runs the other way on the other strand
+                    labels[flip] = labels[flip][:, ::-1]
         names = np.asarray(windows.names)[windows.chrom]
         ids = np.char.add(np.char.add(names, ":"), start.astype(str))
-        return {"id": ids, "codes": codes, "labels": self.labels(windows)}
+        return {"id": ids, "codes": codes, "labels": labels}
 
 
 def encode_windows(records: dict) -> dict:
@@ -95,28 +108,49 @@ def encode_windows(records: dict) -> dict:
             "mask": np.ones(codes.shape, bool),
         },
         "label": labels,
-        "weight": np.ones_like(labels),
+        "weight": np.ones((len(labels), labels.shape[-1]), np.float32),
     }
 
 
-def encode_sequences(records: dict, *, length: int, tasks: int) -> dict:
-    """New sequences (`pgx predict`'s FASTA) to the same one-hot input of `length`."""
+def encode_sequences(records: dict, *, length: int, shape: tuple[int, ...]) -> dict:
+    """New sequences (`pgx predict`'s FASTA) to the same one-hot input of `length`; labels of
+    `shape` per record when the records have none."""
     x, mask = alphabets.one_hot(list(records["sequence"]), alphabets.DNA, length)
     return {
         "inputs": {"x": x, "mask": mask},
-        "label": label_column(records, "labels", shape=(tasks,)),
+        "label": label_column(records, "labels", shape=shape),
     }
 
 
+TASKS = {"peaks": "multilabel", "counts": "counts", "profile": "profile"}
+"""The task of each `data.target`."""
+
+
+def _target(data: ml_collections.ConfigDict) -> str:
+    target = data.get("target", "peaks")
+    if target not in TASKS:
+        raise PgxError(f"config.data.target: {target!r} is not one of {sorted(TASKS)}")
+    return target
+
+
 def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
-    """The configured multi-task model, one output per track (`fitted["tasks"]`), on one-hot
-    DNA windows of `data.length`."""
+    """The configured model, one output per track (`fitted["tasks"]`; a profile of
+    `data.profile_length` per track for the "profile" target), on one-hot DNA windows of
+    `data.length`."""
+    data, target = config.data, _target(config.data)
     tasks = len(fitted["tasks"])
-    model = create_model(**{**config.model.to_dict(), "num_tasks": tasks})
-    encode = functools.partial(encode_sequences, length=config.data.length, tasks=tasks)
+    fields = {**config.model.to_dict(), "num_tasks": tasks}
+    shape = (tasks,)
+    if target == "profile":
+        fields["profile_length"] = data.profile_length
+        shape = (data.profile_length, tasks)
+    model = create_model(**fields)
+    if target != "peaks":
+        model = CountOffset(model, tuple(fitted["log_counts"]), profile=target == "profile")
+    encode = functools.partial(encode_sequences, length=data.length, shape=shape)
     return Predictor(
         model,
-        "multilabel",
+        TASKS[target],
         encode,
         tuple(config.eval.metrics),
         fitted=fitted,
@@ -148,15 +182,38 @@ def windows_of(
     return found
 
 
+def _labels(data: ml_collections.ConfigDict, tracks: list, peaks: list, reference) -> tuple:
+    """The tracks the config's target reads and the labels of windows from them."""
+    target = _target(data)
+    if target == "peaks":
+        chosen = [t for t in tracks if t.kind == "peaks"]
+        return chosen, genome.PeakLabels(peaks, reference.names, data.min_overlap)
+    chosen = [t for t in tracks if t.kind == "coverage"]
+    if not chosen:
+        raise PgxError(f"{data.tracks}: no track of kind 'coverage' for target {target!r}")
+    files = [t.file for t in chosen]
+    return chosen, genome.CoverageLabels(files, target, data.get("profile_length", 0))
+
+
+def mean_log_counts(train: WindowSource, sample: int = 2000) -> list[float]:
+    """Per track, the mean log(1 + total count) of up to `sample` training windows (evenly
+    spaced): the count heads' starting offsets (`CountOffset`)."""
+    rows = np.linspace(0, len(train) - 1, min(sample, len(train))).astype(np.int64)
+    labels = np.asarray(train.take(rows)["labels"], np.float64)
+    totals = labels.sum(axis=1) if labels.ndim == 3 else labels
+    return [float(v) for v in np.log1p(totals).mean(axis=0)]
+
+
 def build(config: ml_collections.ConfigDict) -> Experiment:
     data = config.data
     reference = genome.Genome(data.genome)
-    tracks = [t for t in genome.read_tracks(data.tracks) if t.kind == "peaks"]
-    if not tracks:
+    found = genome.read_tracks(data.tracks)
+    peak_tracks = [t for t in found if t.kind == "peaks"]
+    if not peak_tracks:
         raise PgxError(f"{data.tracks}: no track of kind 'peaks'")
-    peaks = [genome.read_intervals(t.file, reference) for t in tracks]
+    peaks = [genome.read_intervals(t.file, reference) for t in peak_tracks]
     windows = windows_of(data, reference, peaks)
-    labels = genome.PeakLabels(peaks, reference.names, data.min_overlap)
+    tracks, labels = _labels(data, found, peaks, reference)
     parts = genome.split_by_chromosome(windows, data.validation_chroms, data.test_chroms)
     splits = {}
     for name, index in parts.items():
@@ -169,11 +226,13 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         raise PgxError(f"{data.genome}: every window is on a held-out chromosome")
     train = splits["train"]
     print(
-        f"genome: {len(tracks)} tracks, "
+        f"genome: {len(tracks)} {_target(data)} tracks, "
         + ", ".join(f"{name} {len(source)} windows" for name, source in splits.items())
         + f" of {data.length} bp ({data.windows})"
     )
     fitted = {"tasks": [t.id for t in tracks]}
+    if _target(data) != "peaks":
+        fitted["log_counts"] = mean_log_counts(train)
     return Experiment(
         predictor(config, fitted),
         splits,

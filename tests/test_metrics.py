@@ -222,6 +222,7 @@ def test_registry_has_expected_names() -> None:
         "accuracy", "auroc", "auprc", "mcc", "sensitivity", "specificity", "precision", "f1",
         "mse", "rmse", "r2", "pearson", "spearman", "ci", "rm2",
         "micro_precision", "micro_recall", "micro_f1",
+        "log_pearson", "count_pearson", "profile_pearson", "profile_jsd",
     }  # fmt: skip
     assert set(METRICS) == expected
 

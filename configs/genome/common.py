@@ -36,6 +36,8 @@ def genome_config(
     data.test_chroms = ("chr8", "chr9")
     data.jitter = 20
     data.rc_augment = True
+    data.target = "peaks"  # labels: "peaks" (binary), "counts" or "profile" (bigWig coverage)
+    data.profile_length = 0  # "profile": the central bases whose coverage is predicted
     data.seed = 0
     data.pre_encode = False
     return config

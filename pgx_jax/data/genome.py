@@ -529,6 +529,33 @@ def peak_labels(
     return PeakLabels(peaks, windows.names, min_overlap)(windows)
 
 
+class CoverageLabels:
+    """Labels of windows from bigWig tracks, read per batch: "counts", each track's total
+    over a window's label bin, float32 [N, T]; or "profile", each track's base-resolution
+    coverage over the central `profile_length` bases, float32 [N, P, T] (BPNet)."""
+
+    def __init__(self, files: Sequence[str], kind: str, profile_length: int = 0):
+        if kind not in ("counts", "profile"):
+            raise PgxError(f"coverage labels: kind {kind!r}; expected 'counts' or 'profile'")
+        self.files, self.kind, self.profile_length = tuple(files), kind, profile_length
+
+    def __call__(self, windows: Windows) -> np.ndarray:
+        if self.kind == "counts":
+            bins = dataclasses.replace(
+                windows, start=windows.bin_start, length=windows.bin_size, bin_size=windows.bin_size
+            )
+            return np.stack([coverage(f, bins, bins.length)[:, 0] for f in self.files], axis=1)
+        width = self.profile_length
+        if not 1 <= width <= windows.length:
+            raise PgxError(
+                f"coverage labels: profile_length {width} must lie in [1, {windows.length}]"
+            )
+        central = dataclasses.replace(
+            windows, start=windows.start + (windows.length - width) // 2, length=width, bin_size=1
+        )
+        return np.stack([coverage(f, central, 1) for f in self.files], axis=2)
+
+
 def coverage(path: str, windows: Windows, bin_size: int = 1) -> np.ndarray:
     """A bigWig track over each window, float32 [N, length // bin_size]: the base-resolution
     profile (bin_size 1), or its sums in bins; bin_size == length gives the total count.

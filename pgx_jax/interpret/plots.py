@@ -203,6 +203,13 @@ def prediction_pictures(predictions_file: str, workdir: str) -> list[str]:
         labels, scores, weights = saved["labels"], saved["predictions"], saved["weights"]
     if task == "regression":
         return [regression_scatter(labels, scores, weights, os.path.join(workdir, "scatter.png"))]
+    if task in ("counts", "profile"):  # log(1 + count) per window and track
+        if task == "profile":
+            labels, scores = labels.sum(axis=1), scores.sum(axis=1)
+        path = os.path.join(workdir, "scatter.png")
+        return [
+            regression_scatter(np.log1p(labels), np.log1p(np.maximum(scores, 0)), weights, path)
+        ]
     paths = classification_curves(labels, scores, weights, task, workdir)
     confusion = confusion_matrix(
         labels, scores, weights, task, os.path.join(workdir, "confusion.png")

@@ -25,6 +25,7 @@ from pgx_jax.metrics.classification import (
     threshold_for_balance,
     threshold_for_mcc,
 )
+from pgx_jax.metrics.profiles import count_pearson, log_pearson, profile_jsd, profile_pearson
 from pgx_jax.metrics.regression import (
     concordance_index,
     mse,
@@ -56,6 +57,10 @@ METRICS: dict[str, MetricFn] = {
     "spearman": spearman,
     "ci": concordance_index,
     "rm2": rm2,
+    "log_pearson": log_pearson,
+    "count_pearson": count_pearson,
+    "profile_pearson": profile_pearson,
+    "profile_jsd": profile_jsd,
 }
 
 THRESHOLD_RULES: dict[str, MetricFn] = {
@@ -75,7 +80,9 @@ __all__ = [
     "auroc",
     "compute_metrics",
     "concordance_index",
+    "count_pearson",
     "f1",
+    "log_pearson",
     "mcc",
     "micro_f1",
     "micro_f1_score",
@@ -84,6 +91,8 @@ __all__ = [
     "mse",
     "pearson",
     "precision",
+    "profile_jsd",
+    "profile_pearson",
     "r2",
     "rm2",
     "rmse",
@@ -146,9 +155,10 @@ def compute_metrics(
 
     A 2-D `y_true` of shape [N, T] is treated as T tasks: each metric is computed per task on
     that task's unmasked entries, reported as f"{name}/task{t}", and averaged over the tasks
-    where it is defined under `name`. A 1-D `y_true` with `y_score` of shape [N, C] is a
-    multi-class problem (`accuracy`, and `micro_precision`/`micro_recall`/`micro_f1` over the
-    positive classes 1..C-1, class 0 being "no relation").
+    where it is defined under `name`. A 3-D `y_true` [N, P, T] holds T tasks' profiles (with
+    a mask [N, T]): each metric gets one task's profiles [n, P]. A 1-D `y_true` with `y_score`
+    of shape [N, C] is a multi-class problem (`accuracy`, and `micro_precision`/
+    `micro_recall`/`micro_f1` over the positive classes 1..C-1, class 0 being "no relation").
     """
     metrics = [
         (name, functools.partial(fn, threshold=threshold) if name in THRESHOLD_METRICS else fn)
@@ -156,6 +166,8 @@ def compute_metrics(
     ]
     truth = np.asarray(y_true)
     scores = np.asarray(y_score)
+    if truth.ndim == 3:
+        return _per_task(metrics, truth, scores, mask)
     keep = np.ones(truth.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     if keep.shape != truth.shape:
         raise ValueError(f"mask shape {keep.shape} does not match y_true shape {truth.shape}")
@@ -166,6 +178,23 @@ def compute_metrics(
     results: dict[str, float] = {}
     for name, fn in metrics:
         per_task = [fn(truth[keep[:, t], t], scores[keep[:, t], t]) for t in range(truth.shape[1])]
+        results[name] = _mean_finite(per_task)
+        results.update({f"{name}/task{t}": value for t, value in enumerate(per_task)})
+    return results
+
+
+def _per_task(
+    metrics: list[tuple[str, MetricFn]],
+    truth: np.ndarray,
+    scores: np.ndarray,
+    mask: np.ndarray | None,
+) -> dict[str, float]:
+    """Profile metrics of each task [N, P, T] on its unmasked windows, and their mean."""
+    tasks = truth.shape[2]
+    keep = np.ones((len(truth), tasks), bool) if mask is None else np.asarray(mask, bool)
+    results: dict[str, float] = {}
+    for name, fn in metrics:
+        per_task = [fn(truth[keep[:, t], :, t], scores[keep[:, t], :, t]) for t in range(tasks)]
         results[name] = _mean_finite(per_task)
         results.update({f"{name}/task{t}": value for t, value in enumerate(per_task)})
     return results

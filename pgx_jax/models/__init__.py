@@ -4,6 +4,7 @@ import flax.linen as nn
 
 from pgx_jax.errors import PgxError
 from pgx_jax.models.basset import Basset, DeepSEA
+from pgx_jax.models.bpnet import BPNet
 from pgx_jax.models.cnnprom import CNNProm
 from pgx_jax.models.deepbind import DeepBind
 from pgx_jax.models.deepdbp import DeepDBP
@@ -17,6 +18,7 @@ from pgx_jax.models.variant_effect import VariantEffectCNN
 
 MODELS: dict[str, type[nn.Module]] = {
     "basset": Basset,
+    "bpnet": BPNet,
     "deepsea": DeepSEA,
     "deepbind": DeepBind,
     "deepdbp": DeepDBP,

@@ -24,7 +24,9 @@ def shorten(listed: list[str], keep: int = 5) -> str:
 
 
 def broadcast(weight: np.ndarray, shape: tuple) -> np.ndarray:
-    """A weight [B] or [B, T] broadcast to `shape` ([B, ...])."""
+    """A weight [B] or [B, T] broadcast to `shape` ([B, ...], or [B, P, T] for profiles)."""
+    if weight.ndim == 2 and len(shape) == 3:
+        return np.broadcast_to(weight[:, None, :], shape)
     return np.broadcast_to(weight.reshape(weight.shape + (1,) * (len(shape) - weight.ndim)), shape)
 
 
