@@ -32,8 +32,16 @@ naming the file, line and record; with `--skip_bad` it is left out instead, the 
 first few are printed, and every one is listed in `<output>.skipped.tsv` (on standard error
 without `--output`).
 
+Genome tracks: with `--genome FASTA --regions BED|chr:start-end` instead of `--input`, the
+model scores windows stepping through the regions and writes one bedGraph or bigWig track per
+task (`--output x.bedGraph` or `x.bw`; several tasks: `x.<task>.bw`), each window's
+prediction over its central `--stride` bases (default the run's label bin); a profile model
+writes its predicted coverage base by base (`pgx_jax/genome_tracks.py`).
+
 example: pgx predict --workdir runs/default --input new.fa --output predictions.csv
          pgx predict --workdir runs/default --input long.fa --window 101 --stride 50
+         pgx predict --workdir runs/basset --genome genome.fa --regions chr8:1-200000 \\
+             --output basset.bw
 """
 
 import contextlib
@@ -85,6 +93,18 @@ def _define(flag_values: flags.FlagValues) -> None:
         flag_values=flag_values,
     )
     define_windows(flag_values)
+    flags.DEFINE_string(
+        "genome",
+        None,
+        "indexed FASTA to score --regions of (instead of --input)",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_string(
+        "regions",
+        None,
+        "with --genome: a BED file, chr:start-end (1-based) or a chromosome",
+        flag_values=flag_values,
+    )
     flags.DEFINE_bool(
         "tuned",
         False,
@@ -346,8 +366,10 @@ def _report_skipped(bad: BadRecords, output: str | None) -> None:
 def main(argv: list[str]) -> int:
     """Predict every record of an input file with a finished run."""
     flag_values, _ = parse("predict", argv, _define, with_config=False)
+    if flag_values.genome:
+        return _predict_genome(flag_values)
     if not flag_values.workdir or not flag_values.input:
-        raise PgxError("--workdir and --input are required")
+        raise PgxError("--workdir and --input (or --genome and --regions) are required")
     from pgx_jax.runs import load_run
 
     if flag_values.output:
@@ -377,4 +399,25 @@ def main(argv: list[str]) -> int:
         f"(step {run.step})",
         file=sys.stderr,
     )
+    return 0
+
+
+def _predict_genome(flag_values: flags.FlagValues) -> int:
+    """`--genome FASTA --regions R --output TRACK`: the run's tracks over regions of a genome."""
+    from pgx_jax.genome_tracks import predict_regions
+    from pgx_jax.runs import load_run
+
+    if not (flag_values.workdir and flag_values.regions and flag_values.output):
+        raise PgxError("--genome needs --workdir, --regions and --output (.bedGraph or .bw)")
+    check_output(flag_values.output, "--output")
+    run = load_run(flag_values.workdir)
+    written = predict_regions(
+        run,
+        flag_values.genome,
+        flag_values.regions,
+        flag_values.output,
+        flag_values.stride,
+        flag_values.batch_size,
+    )
+    print(f"predict: {len(written)} tracks: {', '.join(written)}", file=sys.stderr)
     return 0
