@@ -67,3 +67,46 @@ def test_tracks_hold_the_predictions_of_the_windows_centred_on_their_bins(traine
     with pyBigWig.open(f"{str(tmp_path / 'p')}.{tasks[1]}.bw") as bw:
         values = bw.values("chr8", 20000, 22000, numpy=True)[::200]
     np.testing.assert_allclose(values, alone, rtol=1e-4)
+
+
+@pytest.mark.parametrize("target", ["peaks", "counts", "profile"])
+def test_variants_get_a_score_per_track(trained, tmp_path, target):
+    """A multi-task run scores each allele once per track: probabilities with a log-odds
+    change (peaks), or expected counts (counts; a profile model's total)."""
+    folder = trained[0]
+    fasta = os.path.join(folder, "genome.fa")
+    workdir = str(tmp_path / "run")
+    config = {
+        "peaks": f"configs/genome/basset.py:dir={folder},steps=2",
+        "counts": f"configs/genome/bpnet.py:dir={folder},steps=2,target=counts",
+        "profile": f"configs/genome/bpnet.py:dir={folder},steps=2",
+    }[target]
+    small = (
+        SMALL if target != "profile" else ["--config.model.filters=8", "--config.model.layers=2"]
+    )
+    assert cli.main(["train", f"--config={config}", *small, f"--workdir={workdir}"]) == 0
+    reference = genome.Genome(fasta)
+    base = reference.fetch("chr8", 30000, 30001)
+    other = "A" if base != "A" else "C"
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr8\t30001\tv1\t{base}\t{other}\t.\t.\t.\n"
+    )
+    out = tmp_path / "s.tsv"
+    args = [f"--workdir={workdir}", f"--fasta={fasta}", f"--vcf={vcf}", f"--output={out}"]
+    assert cli.main(["score-variants", *args]) == 0
+    header, row = [line.split("\t") for line in out.read_text().splitlines()]
+    tasks = len(load_run(workdir).predictor.fitted["tasks"])
+    assert [f"ref_score_{t}" in header for t in range(tasks)] == [True] * tasks
+    assert ("log_odds_change_0" in header) == (target == "peaks")
+    run = load_run(workdir)
+    length = int(run.config.data.length)
+    window = reference.fetch("chr8", 30000 - length // 2, 30000 - length // 2 + length)
+    single = tmp_path / "w.fa"
+    single.write_text(f">w\n{window}\n")
+    found = predict_file(run, str(single))[1].predictions[0]
+    expected = found.sum(axis=0) if target == "profile" else found
+    values = dict(zip(header, row, strict=True))
+    got = [float(values[f"ref_score_{t}"]) for t in range(tasks)]
+    np.testing.assert_allclose(got, expected, rtol=1e-4)

@@ -124,12 +124,17 @@ def predictions(task: str, outputs: np.ndarray) -> np.ndarray:
     """Raw outputs to predictions with the training link (`pgx_jax.train.losses.link`)."""
     from pgx_jax.train.losses import link
 
-    return np.asarray(link(task, np.asarray(outputs, np.float32)), np.float64)
+    linked = np.asarray(link(task, np.asarray(outputs, np.float32)), np.float64)
+    return linked.sum(axis=1) if task == "profile" else linked  # a profile's total count
+
+
+LOG_ODDS_TASKS = ("binary", "multilabel", "multiclass")
+"""Tasks whose scores are probabilities, with a log-odds change beside them."""
 
 
 def log_odds(task: str, outputs: np.ndarray) -> np.ndarray | None:
-    """logit(p) of each output's probability (None for regression); exact for sigmoid tasks,
-    where it is the logit itself."""
+    """logit(p) of each output's probability (None for tasks of values: regression, counts,
+    profiles); exact for sigmoid tasks, where it is the logit itself."""
     outputs = np.asarray(outputs, np.float64)
     if task in ("binary", "multilabel"):
         return outputs
@@ -183,7 +188,7 @@ def column_names(rows: list[AlleleRow], task: str) -> tuple[list[str], int | Non
     sample = next((row.ref_score for row in rows if row.ref_score is not None), None)
     width = None if sample is None or np.ndim(sample) == 0 else int(np.size(sample))
     stems = ["ref_score", "alt_score", "diff"] + (
-        ["log_odds_change"] if task != "regression" else []
+        ["log_odds_change"] if task in LOG_ODDS_TASKS else []
     )
     if width is None:
         return stems, None
@@ -212,7 +217,7 @@ def _format(value: float | None) -> str:
 def write_tsv(rows: list[AlleleRow], task: str, path: str) -> None:
     """chrom, pos, id, ref, alt, the score columns, status and detail; one line per ALT."""
     names, width = column_names(rows, task)
-    with_log_odds = task != "regression"
+    with_log_odds = task in LOG_ODDS_TASKS
     with open(path, "w") as f:
         f.write("\t".join(["chrom", "pos", "id", "ref", "alt", *names, "status", "detail"]) + "\n")
         for row in rows:
@@ -231,7 +236,7 @@ def write_vcf(rows: list[AlleleRow], task: str, vcf_path: str, output: str) -> N
     from pgx_jax.variants.vcf import open_vcf
 
     names, width = column_names(rows, task)
-    with_log_odds = task != "regression"
+    with_log_odds = task in LOG_ODDS_TASKS
     info = {
         "ref_score": ("PGX_REF", "model score of the reference window"),
         "alt_score": ("PGX_ALT", "model score of the alternative window"),
