@@ -61,7 +61,8 @@ def encoded(experiment) -> dict:
 @pytest.mark.parametrize(
     "split", ["column", "random", "kfold", "chrom", "group"], ids=lambda s: f"split={s}"
 )
-def test_streamed_splits_and_encodings_equal_in_memory(tmp_path, split):
+def test_streamed_splits_and_encodings_equal_in_memory(tmp_path, monkeypatch, split):
+    monkeypatch.setattr(table_store, "TAKE_ROWS", 7)  # whole splits read in parts
     path = write_table(tmp_path / "t.csv", HEADER, dna_rows())
     extra = {"group_column": "chrom"} if split == "group" else {}
     memory = table_experiment.build(config(path, tmp_path, split=split, stream="false", **extra))
@@ -75,6 +76,13 @@ def test_streamed_splits_and_encodings_equal_in_memory(tmp_path, split):
             np.testing.assert_array_equal(left[name][key], right[name][key])
         for key, value in left[name]["inputs"].items():
             np.testing.assert_array_equal(value, right[name]["inputs"][key])
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 9, 10, 11, 97, 1000])
+def test_random_parts_are_groups_of_one_row(size):
+    for fractions in ((0.8, 0.1, 0.1), (1 / 3, 1 / 3, 1 / 3), (0.3, 0.3, 0.3)):
+        expected = splits.by_groups(np.arange(size), fractions, 5)
+        np.testing.assert_array_equal(splits.random_parts(size, fractions, 5), expected)
 
 
 def test_proteins_multiclass_and_gzip(tmp_path):

@@ -48,6 +48,9 @@ second from a file of 1 million, but at 130 a second from one of 10 million (202
 each read call of the reader costs time with the number of records in the file. Blocks of 128
 rows keep a 10-million-row file at 78,000 records and a random batch of 64 rows reads 64
 blocks (1.8 MB)."""
+TAKE_ROWS = 1024
+"""Rows `StreamSource.take` reads at a time: the rows of a split lie scattered over the
+blocks, so a whole split read at once (a run's saved test ids) would hold every block."""
 
 
 def streams(setting: str, path: str, names: dict[str, str], alphabet: str = "") -> bool:
@@ -332,10 +335,21 @@ class StreamSource:
 
     def take(self, indices: np.ndarray) -> dict[str, np.ndarray]:
         records = self.records[np.asarray(indices)]
-        blocks, inverse = np.unique(records // BLOCK_ROWS, return_inverse=True)
-        found = [_block(r, self.targets) for r in self.reader.read(blocks.tolist())]
         tokens = np.zeros((len(records), self.length), np.uint8)
         pairs = np.empty((len(records), 2 * self.targets), np.float32)
+        ids = []
+        for start in range(0, len(records), TAKE_ROWS):
+            part = slice(start, start + TAKE_ROWS)
+            ids += self._read(records[part], tokens[part], pairs[part])
+        labels, weights = pairs[:, 0::2], pairs[:, 1::2]
+        if self.targets == 1:
+            labels, weights = labels[:, 0], weights[:, 0]
+        return {"id": np.array(ids), "tokens": tokens, "label": labels, "weight": weights}
+
+    def _read(self, records: np.ndarray, tokens: np.ndarray, pairs: np.ndarray) -> list[str]:
+        """Fill `tokens` and `pairs` with the rows `records` from their blocks; their ids."""
+        blocks, inverse = np.unique(records // BLOCK_ROWS, return_inverse=True)
+        found = [_block(r, self.targets) for r in self.reader.read(blocks.tolist())]
         ids = []
         rows = (records % BLOCK_ROWS).tolist()
         for i, (b, row) in enumerate(zip(inverse.tolist(), rows, strict=True)):
@@ -345,10 +359,7 @@ class StreamSource:
             start = names[-1] + starts[row]
             end = min(names[-1] + starts[row + 1], start + self.length)
             tokens[i, : end - start] = np.frombuffer(data, np.uint8, end - start, start)
-        labels, weights = pairs[:, 0::2], pairs[:, 1::2]
-        if self.targets == 1:
-            labels, weights = labels[:, 0], weights[:, 0]
-        return {"id": np.array(ids), "tokens": tokens, "label": labels, "weight": weights}
+        return ids
 
 
 def encode_tokens(records: dict, *, kind: str) -> dict:
