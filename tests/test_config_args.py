@@ -63,6 +63,10 @@ def test_bad_arguments_are_one_line(arg, message):
             "--config.optimizer.learning_rate=nan",
             "config.optimizer.learning_rate: nan; must be a positive number",
         ),
+        (
+            "--config.model.pooling=median",
+            "config.model (deepbind): unknown pooling 'median'; expected 'max' or 'max_avg'",
+        ),
     ],
 )
 def test_a_run_that_cannot_train_is_refused_in_one_line(override, message, tmp_path, capsys):

@@ -189,8 +189,12 @@ class _Training:
                 self.predictor.model, tx, inputs, seed, tcfg.get("ema_decay", 0.0)
             )
 
+        try:  # the first call of the model: its settings are checked here
+            shapes = jax.eval_shape(functools.partial(init, seed=config.seed), self.example)
+        except ValueError as err:
+            raise PgxError(f"config.model ({config.model.get('name')}): {err}") from None
         self.member_sharding = parallel.state_shardings(
-            jax.eval_shape(functools.partial(init, seed=config.seed), self.example),
+            shapes,
             self.mesh,
             config.get("mesh", {}).get("rules", ()),
         )
