@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import read_json
 from test_tables import dna, protein, scaffold_molecules, write_table
 
 from pgx_jax import cli
@@ -133,3 +134,26 @@ def test_predict_gives_the_runs_saved_test_predictions(tmp_path, make, flags, ki
         got = np.array([float(r["prediction"]) for r in rows])
     assert got.shape == values.shape and np.std(got) > 0
     np.testing.assert_allclose(got, values, rtol=1e-5, atol=1e-6)
+
+
+def test_an_ensemble_of_a_named_member_trains_by_configuration(tmp_path):
+    """`model=ensemble,member=enhancer_cnn` with the member's fields set on the command line
+    (as iEnhancer-2L's ensemble, the table in docs/results.md "Benchmarks as tables")."""
+    table = dna_csv(tmp_path / "d.csv", count=120)
+    workdir = tmp_path / "run"
+    status = cli.main(
+        [
+            "train",
+            f"--config=configs/table.py:path={table},model=ensemble,member=enhancer_cnn,epochs=1",
+            "--config.model.kernel_sizes=(5,9)",
+            "--config.model.member.num_filters=4",
+            "--config.model.member.kmer_sizes=(1,2)",
+            "--config.data.bad_records=skip",
+            f"--workdir={workdir}",
+        ]
+    )
+    assert status == 0
+    model = read_json(os.path.join(workdir, "config.json"))["model"]
+    assert model["name"] == "ensemble" and list(model["kernel_sizes"]) == [5, 9]
+    assert model["member"]["name"] == "enhancer_cnn" and model["member"]["num_filters"] == 4
+    assert "test/auroc" in read_json(os.path.join(workdir, "results.json"))
