@@ -5,6 +5,7 @@ argv: output path, then (for two processes) coordinator address and process id.
 """
 
 import json
+import os
 import sys
 
 import jax
@@ -65,7 +66,30 @@ def _orders() -> dict:
             lambda records: {"label": records["label"], "sequence": records["sequence"]},
             sampling.positives_with_negatives(n, BATCH),
         ),
+        "genome_windows": _genome_windows(),
     }
+
+
+def _genome_windows() -> tuple:
+    """Windows of a small generated genome (the same in every process: a fixed seed), jittered
+    and reverse-complemented from (seed, index), read from the FASTA batch by batch; 33
+    training windows, so the 72 rows read run into the augmented epochs."""
+    from configs.genome import basset
+    from experiments import genome as genome_experiment
+    from pgx_jax.data.genome_synthetic import write_synthetic_genome
+
+    folder = os.path.join(
+        os.path.dirname(os.path.abspath(sys.argv[1])), f"genome{jax.process_index()}"
+    )
+    write_synthetic_genome(folder, [200_000] * 10, seed=5, sites_per_mb=10)
+    config = basset.get_config(f"dir={folder}")
+    config.data.length, config.data.bin_size, config.seed = 100, 50, SEED
+    experiment = genome_experiment.build(config)
+
+    def rows(records: dict) -> dict:
+        return {"label": np.asarray(records["labels"], np.float32), "codes": records["codes"]}
+
+    return experiment.splits["train"], rows, experiment.order
 
 
 def main() -> None:

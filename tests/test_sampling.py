@@ -17,7 +17,7 @@ from pgx_jax.data.sources import InMemorySource
 from pgx_jax.errors import PgxError
 
 WORKER = os.path.join(REPO, "tests", "sampling_worker.py")
-ORDERS = ("shuffled", "length_bucketed", "pair_blocks", "generated_negatives")
+ORDERS = ("shuffled", "length_bucketed", "pair_blocks", "generated_negatives", "genome_windows")
 
 
 def _run_workers(tmp_path, processes: int) -> list[dict]:
@@ -61,6 +61,8 @@ def test_two_processes_read_the_rows_one_process_reads(one_and_two, name):
         np.testing.assert_array_equal(halves[0]["label"] + halves[1]["label"], whole["label"])
         if name == "generated_negatives":
             assert halves[0]["sequence"] + halves[1]["sequence"] == whole["sequence"]
+        if name == "genome_windows":  # the same bases read, shifted and flipped alike
+            assert halves[0]["codes"] + halves[1]["codes"] == whole["codes"]
         if name == "pair_blocks":  # one process factorises; two send naive pairs, offset
             for key in ("drug", "protein"):
                 tokens = np.concatenate([np.array(h["inputs"][f"{key}_tokens"]) for h in halves])
