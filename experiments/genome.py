@@ -9,9 +9,11 @@ Basset's way; "tile": the genome tiled every `stride` bases, DeepSEA's way), `le
 (a BED of regions no window may touch), `validation_chroms`, `test_chroms` (held out whole),
 `jitter` and `rc_augment` (training windows shifted by up to `jitter` bases and reverse-
 complemented, drawn from a hash of (seed, epoch, window), so a resumed run reads the same),
-`target`: "peaks" (binary labels by overlap with each peak file: the multilabel task),
-"counts" (each coverage track's total over the label bin: Poisson) or "profile" (each coverage
-track's base-resolution coverage over the central `profile_length` bases: BPNet's loss).
+`eval_windows` (when > 0: validation and test read that many windows, evenly spaced along
+their chromosomes, a budget for a CPU), `target`: "peaks" (binary labels by overlap with each
+peak file: the multilabel task), "counts" (each coverage track's total over the label bin:
+Poisson) or "profile" (each coverage track's base-resolution coverage over the central
+`profile_length` bases: BPNet's loss).
 Windows come from the peak files in every case; the labels from the tracks of the target's
 kind (peak files, or bigWig coverage).
 
@@ -216,7 +218,10 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
     tracks, labels = _labels(data, found, peaks, reference)
     parts = genome.split_by_chromosome(windows, data.validation_chroms, data.test_chroms)
     splits = {}
+    cap = data.get("eval_windows", 0)
     for name, index in parts.items():
+        if name != "train" and 0 < cap < len(index):  # evenly spaced along the chromosomes
+            index = index[np.linspace(0, len(index) - 1, cap).astype(np.int64)]
         if len(index):
             augment = {"jitter": data.jitter, "rc": data.rc_augment} if name == "train" else {}
             splits[name] = WindowSource(

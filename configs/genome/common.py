@@ -36,6 +36,7 @@ def genome_config(
     data.test_chroms = ("chr8", "chr9")
     data.jitter = 20
     data.rc_augment = True
+    data.eval_windows = 0  # > 0: validation and test on that many evenly spaced windows
     data.target = "peaks"  # labels: "peaks" (binary), "counts" or "profile" (bigWig coverage)
     data.profile_length = 0  # "profile": the central bases whose coverage is predicted
     data.seed = 0
