@@ -2,20 +2,18 @@
 
 `prepare` reads the file in chunks (`tables.table_chunks`: CSV, TSV, gzipped, Parquet), encodes
 each row's sequence to uint8 tokens (the alphabet's lookup table: 1..K letters, K+1 ambiguity
-codes, at full length) and its targets, and writes one record per usable row to
-`records.array_record` in file order; beside it, per row of the file, whether it was kept, its
-length, its labels and the codes of the columns a split may read (`split`, `chrom`, a group
-column), so any split and input length are cut at training time without reading the file
-again. Bad rows follow the run's `BadRecords` policy. The folder is keyed by the file (path,
-size, modification time) and the encoding settings, written under a temporary name and
-renamed, so a changed file or setting prepares again and an unchanged one is reused.
+codes, at full length) and its targets, and writes the usable rows in file order to
+`records.array_record`, `BLOCK_ROWS` rows a record; beside it, per row of the file, whether it
+was kept, its length, its labels and the codes of the columns a split may read (`split`,
+`chrom`, a group column), so any split and input length are cut at training time without
+reading the file again. Bad rows follow the run's `BadRecords` policy, in line order. The
+folder is keyed by the file (path, size, modification time) and the encoding settings, written
+under a temporary name and renamed, so a changed file or setting prepares again and an
+unchanged one is reused.
 
-`StreamSource` reads a split's records batch by batch (`take`), the input padded or cut to the
-run's length; `encode_tokens` makes them model inputs as the in-memory encoders do. One record
-per row (not blocks of rows): a seeded permutation visits rows in random order, so a block
-layout would read a whole block per row, while single records are read at about 30,000 a
-second per thread (grain ArrayRecordDataSource, 230-byte records, 2026-12-07, this project's
-2-core CPU), several times what training on the CPU consumes.
+`StreamSource` reads a split's rows batch by batch (`take`: the blocks that hold them), the
+input padded or cut to the run's length; `encode_tokens` makes them model inputs as the
+in-memory encoders do.
 """
 
 import dataclasses
@@ -47,7 +45,7 @@ BLOCK_ROWS = 128
 second from a file of 1 million, but at 130 a second from one of 10 million (2026-12-07):
 each read call of the reader costs time with the number of records in the file. Blocks of 128
 rows keep a 10-million-row file at 78,000 records and a random batch of 64 rows reads 64
-blocks (1.8 MB)."""
+blocks (1.9 MB)."""
 TAKE_ROWS = 1024
 """Rows `StreamSource.take` reads at a time: the rows of a split lie scattered over the
 blocks, so a whole split read at once (a run's saved test ids) would hold every block."""
