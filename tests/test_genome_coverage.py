@@ -133,3 +133,17 @@ def test_augmented_profiles_follow_the_shift_and_the_strand(folder):
             assert forward or backward, f"window {name}: profile is no read of the track"
             reversed_ += backward and not forward
     assert 10 < reversed_ < 50
+
+
+def test_mutagenesis_of_a_profile_model_explains_a_tracks_log_count():
+    import jax
+
+    from pgx_jax.interpret.mutagenesis import model_score_fn
+    from pgx_jax.models.bpnet import BPNet
+
+    model = BPNet(num_tasks=2, filters=4, layers=2, profile_length=20)
+    x = jax.nn.one_hot(np.random.default_rng(0).integers(0, 4, (3, 40)), 4)
+    variables = model.init(jax.random.PRNGKey(0), x)
+    outputs = model.apply(variables, x)
+    score = model_score_fn(model, variables, {"x": x[:1]}, output_index=1)
+    np.testing.assert_allclose(score(x), outputs[:, -1, 1], rtol=1e-6)

@@ -25,7 +25,8 @@ def model_score_fn(
 ) -> ScoreFn:
     """`score_fn(x [B, L, K]) -> [B]`: the model's raw output (logit) for one-hot `x`, the other
     inputs (such as the mask) taken from the single-record `inputs` and broadcast to B;
-    `output_index` picks one output of multi-output models."""
+    `output_index` picks one output of multi-output models (a track's log count of a profile
+    model)."""
     others = {name: value for name, value in inputs.items() if name != "x"}
 
     def score(x: jax.Array) -> jax.Array:
@@ -33,6 +34,8 @@ def model_score_fn(
             name: jnp.broadcast_to(v, (x.shape[0], *v.shape[1:])) for name, v in others.items()
         }
         out = model.apply(variables, x=x, **batch, train=False)
+        if out.ndim == 3:  # a profile model [B, P + 1, T]: each track's log count
+            out = out[:, -1]
         if out.ndim > 1:
             out = out[:, 0 if output_index is None else output_index]
         return out
