@@ -123,12 +123,20 @@ def test_a_split_smaller_than_a_batch_of_an_order_with_whole_batches_is_an_error
 
 
 def test_pair_blocking_is_chosen_from_pairs_per_protein():
-    """Whole proteins while a batch of them spans two or more (Davis: 68 pairs a protein at
-    batch 256), blocks of 8 when one protein's pairs would fill most of a batch (KIBA-like)."""
+    """Whole proteins while none has more than half a batch (Davis: 68 pairs a protein at
+    batch 256), blocks of the median protein when a few do, blocks of 8 when the median
+    protein's pairs would fill most of a batch (KIBA-like)."""
     davis_like = np.repeat(np.arange(40), 68)
     kiba_like = np.repeat(np.arange(40), 500)
+    shared = np.repeat(
+        np.arange(40), [673] + [46] * 39
+    )  # Davis as a table: one sequence, 15 targets
     assert sampling.blocking_of(davis_like, 256) == 0
     assert sampling.blocking_of(kiba_like, 256) == sampling.AUTO_BLOCK_PAIRS
+    assert sampling.blocking_of(shared, 256) == 46
+    blocks = sampling.pair_blocks(shared, 256, "block", -1)
+    first = shared[blocks.epoch(0, 0)[:256]]
+    assert np.bincount(first).max() <= 46 * 2  # the large protein no longer fills a batch
     order = sampling.pair_blocks(kiba_like, 256, "block", -1)
     batch = kiba_like[order.epoch(0, 0)[:256]]
     assert len(np.unique(batch)) > 16  # blocks of 8: about 32 proteins in a batch of 256
