@@ -97,11 +97,15 @@ class WindowSource:
                     labels[flip] = labels[flip][:, ::-1]
         names = np.asarray(windows.names)[windows.chrom]
         ids = np.char.add(np.char.add(names, ":"), start.astype(str))
-        return {"id": ids, "codes": codes, "labels": labels}
+        found = {"id": ids, "codes": codes, "labels": labels}
+        if isinstance(self.labels, genome.CoverageLabels):
+            found["weights"] = self.labels.mask(windows).astype(np.float32)
+        return found
 
 
 def encode_windows(records: dict) -> dict:
-    """Windows' ASCII codes to one-hot DNA [B, L, 4] (N and IUPAC codes uniform), labels."""
+    """Windows' ASCII codes to one-hot DNA [B, L, 4] (N and IUPAC codes uniform), labels, and
+    each track's weight (0 where a coverage track lacks the window's chromosome)."""
     codes = np.asarray(records["codes"])
     labels = np.asarray(records["labels"], np.float32)
     return {
@@ -110,7 +114,9 @@ def encode_windows(records: dict) -> dict:
             "mask": np.ones(codes.shape, bool),
         },
         "label": labels,
-        "weight": np.ones((len(labels), labels.shape[-1]), np.float32),
+        "weight": np.asarray(
+            records.get("weights", np.ones((len(labels), labels.shape[-1]))), np.float32
+        ),
     }
 
 
@@ -194,7 +200,9 @@ def _labels(data: ml_collections.ConfigDict, tracks: list, peaks: list, referenc
     if not chosen:
         raise PgxError(f"{data.tracks}: no track of kind 'coverage' for target {target!r}")
     files = [t.file for t in chosen]
-    return chosen, genome.CoverageLabels(files, target, data.get("profile_length", 0))
+    return chosen, genome.CoverageLabels(
+        files, target, reference.names, data.get("profile_length", 0)
+    )
 
 
 def mean_log_counts(train: WindowSource, sample: int = 2000) -> list[float]:

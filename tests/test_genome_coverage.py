@@ -38,7 +38,8 @@ def test_profile_and_count_labels_are_the_bigwig_values(folder):
     profiles = train.take(rows)["labels"]
     tracks = [t for t in genome.read_tracks(config.data.tracks) if t.kind == "coverage"]
     assert profiles.shape == (len(rows), 300, len(tracks))
-    counts = genome.CoverageLabels([t.file for t in tracks], "counts")(train.windows.take(rows))
+    files = [t.file for t in tracks]
+    counts = genome.CoverageLabels(files, "counts", train.windows.names)(train.windows.take(rows))
     for t, track in enumerate(tracks):
         with pyBigWig.open(track.file) as bw:
             for i, row in enumerate(rows):
@@ -147,3 +148,30 @@ def test_mutagenesis_of_a_profile_model_explains_a_tracks_log_count():
     outputs = model.apply(variables, x)
     score = model_score_fn(model, variables, {"x": x[:1]}, output_index=1)
     np.testing.assert_allclose(score(x), outputs[:, -1, 1], rtol=1e-6)
+
+
+def test_a_track_without_a_chromosome_masks_its_labels_there(folder, tmp_path):
+    reference = genome.Genome(os.path.join(folder, "genome.fa"))
+    source = next(
+        t for t in genome.read_tracks(os.path.join(folder, "tracks.tsv")) if t.kind == "coverage"
+    )
+    partial = str(tmp_path / "partial.bw")
+    with pyBigWig.open(source.file) as full, pyBigWig.open(partial, "w") as out:
+        kept = [
+            (n, int(reference.sizes[reference.index(n)])) for n in reference.names if n != "chr2"
+        ]
+        out.addHeader(kept)
+        for name, size in kept:
+            values = np.nan_to_num(full.values(name, 0, size, numpy=True))
+            out.addEntries(name, 0, values=values.astype(float).tolist(), span=1, step=1)
+    windows = genome.tile_windows(reference, 400, 50_000, 200)
+    labels = genome.CoverageLabels([source.file, partial], "counts", reference.names)
+    found, mask = labels(windows), labels.mask(windows)
+    on_chr2 = windows.chrom == reference.index("chr2")
+    assert on_chr2.any() and not mask[on_chr2, 1].any() and mask[~on_chr2].all()
+    assert not found[on_chr2, 1].any()
+    np.testing.assert_allclose(found[~on_chr2, 1], found[~on_chr2, 0], rtol=1e-5)
+    encoded = genome_experiment.encode_windows(
+        {"codes": np.full((2, 4), 65, np.uint8), "labels": found[:2], "weights": mask[:2] * 1.0}
+    )
+    np.testing.assert_array_equal(encoded["weight"], mask[:2])

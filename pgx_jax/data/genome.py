@@ -532,28 +532,60 @@ def peak_labels(
 class CoverageLabels:
     """Labels of windows from bigWig tracks, read per batch: "counts", each track's total
     over a window's label bin, float32 [N, T]; or "profile", each track's base-resolution
-    coverage over the central `profile_length` bases, float32 [N, P, T] (BPNet)."""
+    coverage over the central `profile_length` bases, float32 [N, P, T] (BPNet). A track
+    without a window's chromosome has no label there: 0, and `mask` False."""
 
-    def __init__(self, files: Sequence[str], kind: str, profile_length: int = 0):
+    def __init__(
+        self, files: Sequence[str], kind: str, names: tuple[str, ...], profile_length: int = 0
+    ):
         if kind not in ("counts", "profile"):
             raise PgxError(f"coverage labels: kind {kind!r}; expected 'counts' or 'profile'")
         self.files, self.kind, self.profile_length = tuple(files), kind, profile_length
+        self.covered = np.stack([_chromosomes_of(f, names) for f in self.files], axis=1)
+
+    def mask(self, windows: Windows) -> np.ndarray:
+        """bool [N, T]: whether each track covers each window's chromosome."""
+        return self.covered[windows.chrom]
 
     def __call__(self, windows: Windows) -> np.ndarray:
         if self.kind == "counts":
-            bins = dataclasses.replace(
+            read = dataclasses.replace(
                 windows, start=windows.bin_start, length=windows.bin_size, bin_size=windows.bin_size
             )
-            return np.stack([coverage(f, bins, bins.length)[:, 0] for f in self.files], axis=1)
-        width = self.profile_length
-        if not 1 <= width <= windows.length:
-            raise PgxError(
-                f"coverage labels: profile_length {width} must lie in [1, {windows.length}]"
-            )
-        central = dataclasses.replace(
-            windows, start=windows.start + (windows.length - width) // 2, length=width, bin_size=1
-        )
-        return np.stack([coverage(f, central, 1) for f in self.files], axis=2)
+        else:
+            width = self.profile_length
+            if not 1 <= width <= windows.length:
+                raise PgxError(
+                    f"coverage labels: profile_length {width} must lie in [1, {windows.length}]"
+                )
+            start = windows.start + (windows.length - width) // 2
+            read = dataclasses.replace(windows, start=start, length=width, bin_size=1)
+        bin_size = read.length if self.kind == "counts" else 1
+        found = []
+        for t, path in enumerate(self.files):
+            values = np.zeros((len(read), read.length // bin_size), np.float32)
+            rows = self.covered[read.chrom, t]
+            if rows.any():
+                values[rows] = coverage(path, read.take(rows), bin_size)
+            found.append(values[:, 0] if self.kind == "counts" else values)
+        return np.stack(found, axis=1 if self.kind == "counts" else 2)
+
+
+def _chromosomes_of(path: str, names: tuple[str, ...]) -> np.ndarray:
+    """bool [len(names)]: the genome's chromosomes a bigWig file has."""
+    import pyBigWig
+
+    try:
+        track = pyBigWig.open(path)
+    except RuntimeError:
+        track = None
+    if track is None or not track.isBigWig():
+        raise PgxError(f"bigWig file {path}: cannot open it as a bigWig")
+    try:
+        present = track.chroms()
+    finally:
+        track.close()
+    return np.array([name in present for name in names])
 
 
 def coverage(path: str, windows: Windows, bin_size: int = 1) -> np.ndarray:
