@@ -13,8 +13,9 @@ dropout 0.1, Adam 1e-3, batch 256, 100 epochs, MSE loss; Davis 85 SMILES charact
 100 epochs and tests the final model (no early stopping), validating every 10 epochs.
 Ours on top: batches drawn as blocks of all of a protein's pairs (`block=0`; each distinct
 sequence encoded once, `block=8`: blocks of 8 pairs; the default `block=-1` chooses from the
-data: whole proteins while the median protein has at most half a batch of pairs, as in Davis
-(68 per protein), else blocks of 8, as in KIBA (about 500): `sampling.blocking_of`) and a
+data: whole proteins while no protein has more than half a batch of pairs, as in Davis (68
+per protein), blocks of the median protein's pairs when a few do, blocks of 8 when the median
+protein does, as in KIBA (about 500): `sampling.blocking_of`) and a
 moving average of the parameters
 (`ema=0.998`), which is what is validated and tested. The average removes what whole-protein
 blocks cost a constant-rate run (the last proteins seen pulling the final weights), so they
