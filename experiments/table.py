@@ -321,6 +321,19 @@ def _valid_rows(
     return keep
 
 
+def _fitted(inputs, targets: list, task, length: int) -> dict:
+    """What the encoder chose from the data, saved with the run: the input kind and columns,
+    the targets, the task and its classes, the input length."""
+    return {
+        "kind": inputs.kind,
+        "columns": list(inputs.columns),
+        "targets": targets,
+        "task": task.kind,
+        "classes": list(task.classes),
+        "length": length,
+    }
+
+
 def _name(table: tables.Table, row: int) -> str:
     ids = table.columns.get("id")
     return str(ids[row]) if ids is not None and ids[row] else f"line {int(table.lines[row])}"
@@ -362,16 +375,8 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
     labels, weights, keep = tables.encode_targets(table, targets, task, bad)
     names_split = split_names(table, data, inputs.kind, labels)
     train_rows = np.flatnonzero(keep & (names_split == "train"))
-    fitted = {
-        "kind": inputs.kind,
-        "columns": list(inputs.columns),
-        "targets": targets,
-        "task": task.kind,
-        "classes": list(task.classes),
-        "length": tables.sequence_length(
-            _lengths(table.columns[inputs.columns[0]][train_rows], inputs.kind), data.length
-        ),
-    }
+    lengths = _lengths(table.columns[inputs.columns[0]][train_rows], inputs.kind)
+    fitted = _fitted(inputs, targets, task, tables.sequence_length(lengths, data.length))
     if inputs.kind == "pair":
         proteins = np.array([len(p) for p in table.columns[inputs.columns[1]][train_rows]])
         fitted["protein_length"] = tables.sequence_length(proteins, data.protein_length)
@@ -456,14 +461,9 @@ def _streamed(config: ml_collections.ConfigDict, bad: BadRecords, names: dict) -
     seconds = time.perf_counter() - started
     parts = _streamed_parts(prepared, data, how)  # every row has one: no cold splits here
     train_rows = np.flatnonzero(prepared.keep & (parts == 0))
-    fitted = {
-        "kind": inputs.kind,
-        "columns": list(inputs.columns),
-        "targets": targets,
-        "task": task.kind,
-        "classes": list(task.classes),
-        "length": tables.sequence_length(prepared.lengths[train_rows], data.length),
-    }
+    fitted = _fitted(
+        inputs, targets, task, tables.sequence_length(prepared.lengths[train_rows], data.length)
+    )
     found = predictor(config, fitted)
     records = np.cumsum(prepared.keep, dtype=np.int32) - 1  # each kept row's record
     sources, labels = {}, {}

@@ -571,8 +571,8 @@ class CoverageLabels:
         return np.stack(found, axis=1 if self.kind == "counts" else 2)
 
 
-def _chromosomes_of(path: str, names: tuple[str, ...]) -> np.ndarray:
-    """bool [len(names)]: the genome's chromosomes a bigWig file has."""
+def _open_bigwig(path: str):
+    """An open pyBigWig file; PgxError naming the path when it is none."""
     import pyBigWig
 
     try:
@@ -581,6 +581,12 @@ def _chromosomes_of(path: str, names: tuple[str, ...]) -> np.ndarray:
         track = None
     if track is None or not track.isBigWig():
         raise PgxError(f"bigWig file {path}: cannot open it as a bigWig")
+    return track
+
+
+def _chromosomes_of(path: str, names: tuple[str, ...]) -> np.ndarray:
+    """bool [len(names)]: the genome's chromosomes a bigWig file has."""
+    track = _open_bigwig(path)
     try:
         present = track.chroms()
     finally:
@@ -592,16 +598,9 @@ def coverage(path: str, windows: Windows, bin_size: int = 1) -> np.ndarray:
     """A bigWig track over each window, float32 [N, length // bin_size]: the base-resolution
     profile (bin_size 1), or its sums in bins; bin_size == length gives the total count.
     Missing values (NaN) and positions outside the chromosome read as 0."""
-    import pyBigWig
-
     if windows.length % bin_size:
         raise PgxError(f"coverage: bin size {bin_size} does not divide length {windows.length}")
-    try:
-        track = pyBigWig.open(path)
-    except RuntimeError:
-        track = None
-    if track is None or not track.isBigWig():
-        raise PgxError(f"bigWig file {path}: cannot open it as a bigWig")
+    track = _open_bigwig(path)
     try:
         sizes = track.chroms()
         for c in np.unique(windows.chrom):
