@@ -15,6 +15,7 @@ COMMANDS = {
     "predict": "a run's predictions on new data (FASTA, CSV/TSV tables, [[marked]] sentences)",
     "score-variants": "effect of VCF variants on a run's output (ref/alt windows), as TSV",
     "mutagenesis": "in-silico mutagenesis map, gradient x input and integrated gradients",
+    "export": "a run's model as a StableHLO artifact (jax.export) with a note of its inputs",
 }
 ALIASES = {"predict-ddi": "predict"}
 """Old command names: `pgx predict-ddi` is `pgx predict` on a DDI run."""

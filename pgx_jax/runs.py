@@ -106,6 +106,8 @@ class Run:
     state: TrainState
     step: int
     kind: str
+    inputs: dict = dataclasses.field(default_factory=dict)
+    """The model's inputs as the run saw them: name -> ShapeDtypeStruct of one batch."""
 
     @property
     def variables(self) -> dict:
@@ -154,7 +156,8 @@ def load_run(workdir: str, kind: str | None = None) -> Run:
     if restored is None:
         raise PgxError(f"{workdir}: no {kind} checkpoint; was the run started?")
     step, state, _ = restored
-    return Run(os.path.abspath(workdir), config, predictor, state, step, kind)
+    shapes = jax.tree.map(lambda x: jax.ShapeDtypeStruct(np.shape(x), x.dtype), inputs)
+    return Run(os.path.abspath(workdir), config, predictor, state, step, kind, shapes)
 
 
 def check_same_config(config: ml_collections.ConfigDict, workdir: str) -> None:

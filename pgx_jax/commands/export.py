@@ -1,0 +1,36 @@
+"""`pgx export --workdir RUN --output model.stablehlo`: a trained run's model as a serialized
+StableHLO artifact (`jax.export`), runnable from JAX without pgx_jax, with `model.stablehlo.json`
+beside it: the inputs in order (name, shape with a symbolic batch, dtype), the output and task,
+the class names, and the encoder's fixed choices (the run's fitted values and data config:
+lengths, alphabet, vocabulary), since encoding is not in the graph. The graph includes the
+trained variables and the task's link (probabilities for classification).
+
+example: pgx export --workdir runs/default --output runs/default.stablehlo
+"""
+
+import sys
+
+from absl import flags
+
+from pgx_jax.commands.flags import parse
+from pgx_jax.errors import PgxError
+from pgx_jax.files import check_output
+
+
+def _define(flag_values: flags.FlagValues) -> None:
+    flags.DEFINE_string("workdir", None, "run directory of a finished run", flag_values=flag_values)
+    flags.DEFINE_string("output", None, "the artifact to write", flag_values=flag_values)
+
+
+def main(argv: list[str]) -> int:
+    """Export a finished run's model."""
+    flag_values, _ = parse("export", argv, _define, with_config=False)
+    if not flag_values.workdir or not flag_values.output:
+        raise PgxError("--workdir and --output are required")
+    check_output(flag_values.output, "--output")
+    from pgx_jax.export import export_stablehlo
+    from pgx_jax.runs import load_run
+
+    paths = export_stablehlo(load_run(flag_values.workdir), flag_values.output)
+    print(f"export: {' and '.join(paths)}", file=sys.stderr)
+    return 0
