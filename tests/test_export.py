@@ -39,7 +39,7 @@ def test_the_artifact_predicts_as_pgx_predict_without_pgx_jax(exported, tmp_path
     with open(artifact + ".json") as f:
         note = json.load(f)
     names = [spec["name"] for spec in note["inputs"]]
-    assert names == ["mask", "x"] and note["inputs"][1]["shape"] == ["batch", 101, 4]
+    assert names == ["mask", "x"] and note["inputs"][1]["shape"] == ["b", "l", "4"]
     np.savez(tmp_path / "inputs.npz", **{n: encoded[n] for n in names})
     alone = (
         "import sys, jax, numpy as np\n"
@@ -56,3 +56,26 @@ def test_the_artifact_predicts_as_pgx_predict_without_pgx_jax(exported, tmp_path
         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )
     np.testing.assert_allclose(np.load(out), found.predictions, rtol=1e-5, atol=1e-6)
+
+
+def export_round_trip(workdir: str, records: dict, output: str) -> None:
+    """The exported model of `workdir` gives the run's predictions of `records`."""
+    from pgx_jax.export import export_stablehlo, load_stablehlo
+
+    run = load_run(workdir)
+    export_stablehlo(run, output)
+    encoded = run.predictor.encode(records)["inputs"]
+    with open(output + ".json") as f:
+        names = [spec["name"] for spec in json.load(f)["inputs"]]
+    found = np.asarray(load_stablehlo(output).call(*[np.asarray(encoded[n]) for n in names]))
+    batches = [run.predictor.encode(records)]
+    expected = run.predict(batches, run.batch_size(len(records["id"]))).predictions
+    np.testing.assert_allclose(found, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_longer_input_runs_where_the_model_pools_globally(exported):
+    from pgx_jax.export import load_stablehlo
+
+    x = np.eye(4, dtype=np.float32)[np.random.default_rng(1).integers(0, 4, (3, 150))]
+    found = np.asarray(load_stablehlo(exported[1]).call(np.ones((3, 150), bool), x))
+    assert found.shape == (3,) and np.all((found > 0) & (found < 1))

@@ -15,6 +15,7 @@ import pytest
 from conftest import REPO, run_pgx
 from test_ddi_corpus import ddi_directory
 from test_dti_train import write_small_kiba
+from test_export import export_round_trip
 
 from pgx_jax.data.ddi_corpus import CLASSES
 from pgx_jax.data.sources import take, text_values
@@ -148,6 +149,10 @@ def test_drug_target_run_predicts_without_its_data(tmp_path):
     _, saved = _saved(workdir)
     assert len(rows) == len(saved) and np.std(saved) > 0
     np.testing.assert_allclose([float(r["prediction"]) for r in rows], saved, rtol=1e-5, atol=1e-5)
+    records = {
+        k: np.array([r[k] for r in _rows(table.read_text())]) for k in ("id", "smiles", "protein")
+    }
+    export_round_trip(workdir, records, str(tmp_path / "dti.stablehlo"))
 
 
 def test_drug_drug_interaction_run_predicts_without_its_data(tmp_path):
@@ -184,3 +189,5 @@ def test_drug_drug_interaction_run_predicts_without_its_data(tmp_path):
     classes = list(CLASSES)
     predicted = np.array([[float(r[c]) for c in classes] for r in rows])
     np.testing.assert_allclose(predicted, saved, rtol=1e-5, atol=1e-6)
+    records = {k: test[k][:40] for k in ("id", "tokens", "e1_index", "e2_index")}
+    export_round_trip(workdir, records, str(tmp_path / "ddi.stablehlo"))

@@ -3,7 +3,9 @@ StableHLO artifact (`jax.export`), runnable from JAX without pgx_jax, with `mode
 beside it: the inputs in order (name, shape with a symbolic batch, dtype), the output and task,
 the class names, and the encoder's fixed choices (the run's fitted values and data config:
 lengths, alphabet, vocabulary), since encoding is not in the graph. The graph includes the
-trained variables and the task's link (probabilities for classification).
+trained variables and the task's link (probabilities for classification). Any batch size;
+any length of at least the trained one where the model pools over positions (DeepBind, the
+text CNN), else the trained length (`pgx_jax/export.py`).
 
 example: pgx export --workdir runs/default --output runs/default.stablehlo
 """
