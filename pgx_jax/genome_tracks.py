@@ -56,15 +56,9 @@ def region_windows(
 ) -> tuple[genome.Windows, Bins]:
     """Windows of `length` whose central `step` bases tile each region, and their bins."""
     offset = (length - step) // 2
-    chrom, start = [], []
-    for c, a, b in zip(found.chrom.tolist(), found.start.tolist(), found.end.tolist(), strict=True):
-        bins = np.arange(a, b, step, dtype=np.int64)
-        chrom.append(np.full(len(bins), c, np.int32))
-        start.append(bins - offset)
-    chrom, start = (
-        np.concatenate([np.zeros(0, np.int32), *chrom]),
-        np.concatenate([np.zeros(0, np.int64), *start]),
-    )
+    bins = [np.arange(a, b, step) for a, b in zip(found.start, found.end, strict=True)]
+    chrom = np.repeat(found.chrom, [len(b) for b in bins])
+    start = np.concatenate([np.zeros(0, np.int64), *bins]) - offset
     inside = (start >= 0) & (start + length <= reference.sizes[chrom])
     keys = np.unique(np.stack([chrom[inside], start[inside]], axis=1), axis=0)  # sorted, once
     chrom, start = keys[:, 0].astype(np.int32), keys[:, 1]
@@ -159,6 +153,4 @@ def predict_regions(
     tasks = list(run.predictor.fitted.get("tasks", [])) or [
         f"prediction_{k}" for k in range(values.shape[-1])
     ]
-    return write_tracks(
-        output, bins, values, tasks if values.shape[-1] > 1 else tasks[:1], reference.sizes
-    )
+    return write_tracks(output, bins, values, tasks, reference.sizes)

@@ -66,7 +66,7 @@ def weighted_loss(task: str, outputs: jax.Array, labels: jax.Array, weight: jax.
     so a NaN placeholder there changes neither the loss nor its gradient.
     """
     label_weight = weight.reshape(weight.shape + (1,) * (labels.ndim - weight.ndim))
-    if task == "profile":  # weight [B, T] over coverage [B, P, T]
+    if weight.ndim == 2 and labels.ndim == 3:  # weight [B, T] over profiles [B, P, T]
         label_weight = weight[:, None, :]
     labels = jnp.where(label_weight > 0, labels, jnp.zeros_like(labels))
     losses = per_example_loss(task, outputs, labels)
