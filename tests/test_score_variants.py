@@ -44,6 +44,11 @@ def run(tmp_path_factory) -> str:
     return workdir
 
 
+def _other(bases: str) -> str:
+    """Each base replaced by the next of ACGT: a substitution of every base."""
+    return "".join("ACGT"[("ACGT".index(b) + 1) % 4] for b in bases)
+
+
 def _consensus() -> tuple[str, int, str]:
     """CTCF's consensus, its most informative position and that position's rarest letter."""
     pfm = jaspar_pfm("MA0139")
@@ -74,6 +79,20 @@ def files(tmp_path_factory) -> dict:
         ("chr1", 301, "mismatch", wrong, contig[300]),
         ("chrX", 10, "nocontig", "A", "G"),
         ("chr1", far + 11, "insertion", contig[far + 10], contig[far + 10] + "TT"),
+        ("chr1", p, "insert_in_site", contig[p - 1], contig[p - 1] + "AAAAAA"),
+        ("chr1", p + 1, "mnv_in_site", contig[p : p + 2], rare + rare),
+        ("chr1", far + 21, "mnv", contig[far + 20 : far + 22], _other(contig[far + 20 : far + 22])),
+        (
+            "chr1",
+            far + 31,
+            "complex",
+            contig[far + 30 : far + 33],
+            _other(contig[far + 30 : far + 33 : 2]),
+        ),
+        ("chr1", far + 41, "symbolic_del", contig[far + 40], "<DEL>"),
+        ("chr1", far + 51, "star", contig[far + 50], "*"),
+        ("chr1", far + 61, "n_alt", contig[far + 60], "N"),
+        ("chr1", far + 71, "no_alt", contig[far + 70], "."),
     ]
     vcf = str(directory / "variants.vcf")
     with open(vcf, "w") as f:
@@ -127,10 +146,56 @@ def test_ref_mismatch_and_unknown_contig_are_reported_and_not_scored(scored, fil
     rows, stderr = scored
     assert rows["mismatch"]["status"] == "ref_mismatch" and rows["mismatch"]["diff"] == ""
     assert rows["nocontig"]["status"] == "unknown_contig" and rows["nocontig"]["diff"] == ""
-    assert rows["insertion"]["status"] == "insertion" and rows["insertion"]["diff"] == ""
-    assert "1 ref_mismatch" in stderr and "3 scored" in stderr
+    assert "1 ref_mismatch" in stderr and "8 scored" in stderr
     assert f"{files['vcf']} line 7: chr1:301" in stderr  # 3 header lines, 4th record
     assert f"{files['vcf']} line 8: chrX:10" in stderr
+
+
+def test_every_kind_is_scored_or_listed_with_its_reason(scored, files):
+    rows, stderr = scored
+    kinds = {k: rows[k]["kind"] for k in ("destroy", "deletion", "insertion", "mnv", "complex")}
+    assert kinds == {
+        "destroy": "snv",
+        "deletion": "deletion",
+        "insertion": "insertion",
+        "mnv": "mnv",
+        "complex": "complex",
+    }
+    for key in ("insertion", "insert_in_site", "mnv_in_site", "mnv", "complex"):
+        assert rows[key]["status"] == "scored" and rows[key]["diff"] != ""
+    for key in ("insert_in_site", "mnv_in_site"):  # both break the planted site
+        assert float(rows[key]["log_odds_change"]) < -1.0
+    far = float(rows["insertion"]["log_odds_change"])
+    assert all(
+        float(rows[k]["log_odds_change"]) < far - 1.0 for k in ("insert_in_site", "mnv_in_site")
+    )
+    statuses = {k: rows[k]["status"] for k in ("symbolic_del", "star", "n_alt", "no_alt")}
+    assert statuses == {
+        "symbolic_del": "symbolic",
+        "star": "symbolic",
+        "n_alt": "ambiguous",
+        "no_alt": "symbolic",
+    }
+    assert f"{files['vcf']} line 16: chr1:{60 + 61} " in stderr  # the N allele, listed
+
+
+def test_each_kind_scores_its_hand_built_windows(run, scored, files):
+    """The insertion's and the MNV's scores are the model's on windows cut here by hand."""
+    from pgx_jax.runs import load_run
+    from pgx_jax.variants.scoring import model_input_length, predictions, window_outputs
+
+    rows, _ = scored
+    loaded = load_run(run)
+    length = model_input_length(loaded)
+    contig, p, half = files["contig"], 71, length // 2  # the insertion goes before base 71
+    insertion = (contig[p - half + 1 : p] + "TT" + contig[p:])[:length]
+    mnv = contig[80 - half + 1 : 80] + _other(contig[80:82]) + contig[82:]
+    windows = [insertion, mnv[:length]]
+    assert all(len(w) == length for w in windows)
+    outputs = window_outputs(loaded, windows, ["ins", "mnv"], 4)
+    expected = predictions(loaded.predictor.task, outputs)
+    for key, value in zip(("insertion", "mnv"), expected, strict=True):
+        assert float(rows[key]["alt_score"]) == pytest.approx(float(value), abs=2e-6)
 
 
 def test_vcf_output_declares_and_carries_the_scores(scored, files):
@@ -140,6 +205,9 @@ def test_vcf_output_declares_and_carries_the_scores(scored, files):
             vcf.header.info
         )
         for record in vcf:
+            if record.alts is None:  # ALT `.`: copied as it is, listed in the TSV
+                assert rows[record.id]["status"] == "symbolic"
+                continue
             assert record.info["PGX_STATUS"] == (rows[record.id]["status"],)
             if rows[record.id]["status"] == "scored":
                 assert record.info["PGX_DIFF"][0] == pytest.approx(

@@ -1,9 +1,17 @@
-"""Reference/alternative windows: centring, deletions, contig ends, allele normalisation."""
+"""Reference/alternative windows against windows built by hand for every variant kind (SNV,
+MNV, deletion, insertion, complex; each window centred on its own allele), contig ends, allele
+normalisation."""
 
 import pytest
 
 from pgx_jax.errors import PgxError
-from pgx_jax.variants.windows import normalize, ref_matches, slicer, variant_windows
+from pgx_jax.variants.windows import (
+    normalize,
+    ref_matches,
+    slicer,
+    variant_kind,
+    variant_windows,
+)
 
 CONTIG = "ACGTACGTAC"
 
@@ -31,7 +39,29 @@ def test_deletion_pulls_in_the_next_base():
 def test_ref_mismatch_and_bad_alleles():
     assert ref_matches(slicer(CONTIG), 4, "a") is None
     assert ref_matches(slicer(CONTIG), 4, "C") == "A"
-    with pytest.raises(PgxError, match="insertions"):
-        normalize(4, "A", "AT")
     with pytest.raises(PgxError, match="same allele"):
         normalize(4, "A", "A")
+
+
+@pytest.mark.parametrize(
+    "pos0, ref, alt, kind, windows",
+    [
+        (4, "A", "G", "snv", ("GTACG", "GTGCG")),
+        (4, "AC", "GG", "mnv", ("TACGT", "TGGGT")),  # REF/ALT's first base at index 1
+        (4, "AC", "", "deletion", ("TACGT", "GTGTA")),  # GT | GTA: flanks from both sides
+        (4, "", "TT", "insertion", ("GTACG", "TTTAC")),  # T | TT | AC
+        (4, "", "GGGCCCAAA", "insertion", ("GTACG", "GCCCA")),  # the middle of a long ALT
+        (4, "AC", "T", "complex", ("TACGT", "GTTGT")),
+    ],
+)
+def test_each_kind_matches_windows_built_by_hand(pos0, ref, alt, kind, windows):
+    assert variant_kind(ref, alt) == kind
+    assert variant_windows(slicer(CONTIG), pos0, ref, alt, 5) == windows
+
+
+def test_vcf_anchors_are_stripped_at_both_ends():
+    assert normalize(3, "T", "TGG") == (4, "", "GG")  # insertion before position 4
+    assert normalize(3, "TAC", "TGC") == (4, "A", "G")  # an SNV written with context
+    assert normalize(4, "AC", "C") == (4, "A", "")  # a deletion anchored on the base after
+    assert normalize(4, "A", "-") == (4, "A", "")
+    assert normalize(4, "-", "T") == (4, "", "T")

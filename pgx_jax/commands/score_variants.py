@@ -1,16 +1,18 @@
 """`pgx score-variants --workdir RUN --fasta REF.fa --vcf VARIANTS.vcf[.gz] --output out.tsv`:
 the effect of each VCF variant on a trained sequence model's output.
 
-For each ALT allele, reference and alternative windows of the model's input length are
-centred on the variant (`pgx_jax/variants/windows.py`), encoded by the run's Predictor and
-scored in fixed-size jitted batches. The TSV has one line per ALT: chrom, pos, id, ref, alt,
-ref_score, alt_score, diff (alt - ref), log_odds_change (logit(alt) - logit(ref); not for
-regression), one such set per output for multi-output models, then status and detail.
+For each ALT allele (SNV, MNV, deletion, insertion or complex change), reference and
+alternative windows of the model's input length are each centred on their own allele
+(`pgx_jax/variants/windows.py`), encoded by the run's Predictor and scored in fixed-size
+jitted batches. The TSV has one line per ALT: chrom, pos, id, ref, alt, kind, ref_score,
+alt_score, diff (alt - ref), log_odds_change (logit(alt) - logit(ref); not for regression),
+one such set per output (task, track) of a multi-output model, then status and detail.
 `--vcf_output` writes the input VCF again with the same numbers as INFO fields.
 
 Alleles that are not scored keep a line with empty scores and their status: a REF that
 disagrees with the FASTA (`ref_mismatch`), a contig the FASTA lacks (`unknown_contig`), a
-POS past the contig's end (`outside_contig`), insertions, symbolic alleles. Their counts and
+POS past the contig's end (`outside_contig`), symbolic alleles (`<DEL>`, `*`, `.`), an N in
+an allele (`ambiguous`). Their counts and
 the first five of each, with file and line, go to stderr. The command fails (exit 1, after
 writing the outputs) when no allele could be scored, or with `--strict` when any REF
 mismatches, a contig is unknown or a POS lies outside it.

@@ -1,11 +1,13 @@
 """Score VCF variants with a trained sequence model: reference and alternative windows centred on
 each ALT allele, scored in fixed-size jitted batches.
 
-Every ALT of every record gets a row with a status: `scored`; `ref_mismatch` (REF is not what
-the FASTA holds there); `unknown_contig`; `outside_contig` (POS past the contig's end);
-`insertion` (ALT longer than REF: not scored); `symbolic` (`<DEL>`, `*`, breakends);
-`same_allele`. Rows not scored keep empty scores, so nothing is dropped silently. Deletions
-of any length and substitutions are scored.
+Every ALT of every record gets a row with its kind (SNV, MNV, deletion, insertion, complex:
+`windows.variant_kind`) and a status: `scored`; `ref_mismatch` (REF is not what the FASTA
+holds there); `unknown_contig`; `outside_contig` (POS past the contig's end); `symbolic`
+(`<DEL>`, `*`, breakends, `.`); `ambiguous` (an N in REF or ALT); `same_allele`. Rows not
+scored keep empty scores, so nothing is dropped silently. Every kind of base change is
+scored, each window centred on its own allele (`pgx_jax/variants/windows.py`); a model with
+several outputs (tasks, tracks) gets one set of score columns per output.
 
 Strands: the run's own model scores a window as training evaluation did (with
 `data.rc_average` that is the mean logit of both strands; an RC-shared model is
@@ -22,12 +24,14 @@ import numpy as np
 from pgx_jax.data import lengths
 from pgx_jax.errors import PgxError
 from pgx_jax.variants.vcf import Reference, VcfRecord
-from pgx_jax.variants.windows import normalize, ref_matches, variant_windows
+from pgx_jax.variants.windows import normalize, ref_matches, variant_kind, variant_windows
 
 SCORED = "scored"
 PROBLEMS = ("ref_mismatch", "unknown_contig", "outside_contig")
 """Statuses that mean the VCF and the FASTA disagree (`--strict` makes them an error)."""
 _BASES = re.compile(r"^[ACGTNacgtn]+$")
+_EMPTY = "-"
+"""MPRA's empty allele (VCF anchors indels on a base instead)."""
 
 
 @dataclasses.dataclass
@@ -38,6 +42,7 @@ class AlleleRow:
     alt: str
     status: str
     detail: str = ""
+    kind: str = ""
     windows: tuple[str, str] | None = None
     ref_score: np.ndarray | None = None
     alt_score: np.ndarray | None = None
@@ -66,7 +71,7 @@ def _plan_allele(record: VcfRecord, alt: str, fetch, length: int, size: int) -> 
             f"POS {record.pos} (REF {len(record.ref)} bp) is past the end of {record.chrom} "
             f"({size} bp in the FASTA)",
         )
-    if not _BASES.match(alt) and alt != "-":
+    if not _BASES.match(alt) and alt != _EMPTY:
         return AlleleRow(record, alt, "symbolic", f"ALT {alt!r} is not a base sequence")
     if not _BASES.match(record.ref):
         return AlleleRow(record, alt, "symbolic", f"REF {record.ref!r} is not a base sequence")
@@ -75,14 +80,16 @@ def _plan_allele(record: VcfRecord, alt: str, fetch, length: int, size: int) -> 
         return AlleleRow(
             record, alt, "ref_mismatch", f"REF {record.ref!r} but the FASTA has {found!r}"
         )
-    if len(alt.strip("-")) > len(record.ref):
-        return AlleleRow(record, alt, "insertion", "insertions are not scored")
     try:
         pos0, ref, alt_bases = normalize(record.pos - 1, record.ref, alt)
     except PgxError as err:
         return AlleleRow(record, alt, "same_allele", str(err))
+    kind = variant_kind(ref, alt_bases)
+    if "N" in ref + alt_bases:
+        side = "ALT" if "N" in alt_bases else "REF"
+        return AlleleRow(record, alt, "ambiguous", f"{side} holds N (an unknown base)", kind)
     windows = variant_windows(fetch, pos0, ref, alt_bases, length)
-    return AlleleRow(record, alt, SCORED, windows=windows)
+    return AlleleRow(record, alt, SCORED, kind=kind, windows=windows)
 
 
 def window_outputs(
@@ -215,22 +222,25 @@ def _format(value: float | None) -> str:
 
 
 def write_tsv(rows: list[AlleleRow], task: str, path: str) -> None:
-    """chrom, pos, id, ref, alt, the score columns, status and detail; one line per ALT."""
+    """chrom, pos, id, ref, alt, kind, the score columns, status and detail; one per ALT."""
     names, width = column_names(rows, task)
     with_log_odds = task in LOG_ODDS_TASKS
     with open(path, "w") as f:
-        f.write("\t".join(["chrom", "pos", "id", "ref", "alt", *names, "status", "detail"]) + "\n")
+        head = ["chrom", "pos", "id", "ref", "alt", "kind", *names, "status", "detail"]
+        f.write("\t".join(head) + "\n")
         for row in rows:
             r = row.record
             values = [_format(v) for v in row_values(row, width, with_log_odds)]
-            fields = [r.chrom, str(r.pos), r.id, r.ref, row.alt, *values, row.status, row.detail]
+            fields = [r.chrom, str(r.pos), r.id, r.ref, row.alt, row.kind, *values]
+            fields += [row.status, row.detail]
             f.write("\t".join(fields) + "\n")
 
 
 def write_vcf(rows: list[AlleleRow], task: str, vcf_path: str, output: str) -> None:
     """A copy of the input VCF with the scores as `Number=A` INFO fields (PGX_REF, PGX_ALT,
     PGX_DIFF, PGX_LOGODDS, with a `_<k>` suffix per output of multi-output models) and
-    PGX_STATUS; declared in the header."""
+    PGX_STATUS; declared in the header. A record with ALT `.` is copied as it is (its status
+    is in the TSV)."""
     import pysam
 
     from pgx_jax.variants.vcf import open_vcf
@@ -258,9 +268,15 @@ def write_vcf(rows: list[AlleleRow], task: str, vcf_path: str, output: str) -> N
         for tag, text in fields:
             header.info.add(tag, "A", "Float", text)
         header.info.add("PGX_STATUS", "A", "String", "pgx score-variants status of the allele")
+        if "END" not in header.info and any(row.alt.startswith("<") for row in rows):
+            # htslib cannot write a symbolic allele (<DEL>) while END is undeclared
+            header.info.add("END", 1, "Integer", "End position of the variant")
         with pysam.VariantFile(output, "w", header=header) as out:
             for index, record in enumerate(vcf):
                 alleles = by_record[index]
+                if not record.alts:  # ALT `.`: no allele to carry a Number=A field
+                    out.write(record)
+                    continue
                 columns = [row_values(row, width, with_log_odds) for row in alleles]
                 for j, (tag, _) in enumerate(fields):
                     record.info[tag] = tuple(

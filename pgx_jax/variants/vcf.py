@@ -84,14 +84,14 @@ def read_vcf(path: str) -> Iterator[VcfRecord]:
                     f"{path} line {line} (record {index + 1}): malformed VCF record "
                     f"({_diagnosis(path, line) or err})"
                 ) from None
-            if record.ref is None or not record.alts:
-                raise PgxError(f"{path} line {line} (record {index + 1}): record has no REF/ALT")
+            if record.ref is None:
+                raise PgxError(f"{path} line {line} (record {index + 1}): record has no REF")
             yield VcfRecord(
                 record.chrom,
                 record.pos,
                 record.id or ".",
                 record.ref,
-                tuple(record.alts),
+                tuple(record.alts or (".",)),  # ALT `.`: no variant, listed as symbolic
                 line,
                 index,
             )
