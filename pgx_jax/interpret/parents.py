@@ -1,8 +1,10 @@
 """The page of a folder of runs: a protocol's parent (`<field>=<value>` runs, such as the folds
 of a cross-validation, `pgx_jax/train/protocol.py`) or a sweep's (one folder per point, each a
 run or a protocol's parent, `pgx_jax/train/sweep.py`): a table of the children's results with
-each metric's mean and sample standard deviation, and links to their own reports."""
+each metric's mean and sample standard deviation, and links to their own reports; a search's
+(`pgx tune`, `pgx_jax/tune.py`) also gets its trial table, best trial and Optuna's plots."""
 
+import csv
 import html
 import os
 import re
@@ -29,7 +31,10 @@ def children(workdir: str) -> list[str]:
     found = []
     for name in os.listdir(workdir):
         path = os.path.join(workdir, name)
-        if os.path.isdir(path) and (_is_run(path) or children(path)):
+        # a link to a run beside it (a search's `best`) is not a run of its own
+        target = os.path.dirname(os.path.realpath(path))
+        sibling = os.path.islink(path) and target == os.path.realpath(workdir)
+        if os.path.isdir(path) and not sibling and (_is_run(path) or children(path)):
             found.append(name)
     return sorted(found, key=_natural)
 
@@ -61,6 +66,8 @@ def _kind(workdir: str, own: dict | None) -> str:
         return f"runs over {own['protocol/field']}"
     if os.path.isfile(os.path.join(workdir, "sweep.csv")):
         return "sweep points"
+    if os.path.isfile(os.path.join(workdir, "tune.csv")):
+        return "search trials"
     return "runs"
 
 
@@ -110,4 +117,23 @@ def write_parent_report(workdir: str, reports: dict[str, str]) -> str:
     ]
     if own is not None:
         parts += ["<h2>Results of the folder (results.json)</h2>", page.grouped_results(own)]
+    parts += tune_section(workdir)
     return page.write_page(os.path.join(workdir, "report.html"), name, parts)
+
+
+def tune_section(workdir: str) -> list[str]:
+    """A search's part of the page: its best trial (the `best` link), `tune.csv` and the plots
+    `pgx tune` wrote; nothing for other folders."""
+    path = os.path.join(workdir, "tune.csv")
+    if not os.path.isfile(path):
+        return []
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    parts = ["<h2>Search (pgx tune)</h2>"]
+    best = os.path.join(workdir, "best")
+    if os.path.islink(best):
+        name = html.escape(os.path.basename(os.path.realpath(best)))
+        parts.append(f'<p>best trial: <a href="{name}/report.html">{name}</a> (linked as best)</p>')
+    parts.append(page.table(rows[0], rows[1:]) if rows else "")
+    images = sorted(n for n in os.listdir(workdir) if n.startswith("tune_") and n.endswith(".png"))
+    return parts + ["<p>", *(page.image(workdir, os.path.join(workdir, n)) for n in images), "</p>"]

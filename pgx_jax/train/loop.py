@@ -5,7 +5,10 @@ checkpoint if the workdir has one and writes the run's config and Predictor; tra
 steps with periodic validation, early stopping and checkpointing; finish evaluates the best (or
 final) state on the test split, runs the experiment's `after_fit` and writes `results.json`.
 `fit_members` runs the same loop for runs that differ only in seed as one vmapped program (the
-state stacked on a leading member axis).
+state stacked on a leading member axis), or also in the optimizer's learning rate and weight
+decay (a population, `pgx tune`). Both take an optional `on_validation(member, step, values)`
+called after each validation of a running member with its metrics; it returns True to stop
+that member there (a search's pruner), as early stopping would.
 """
 
 import dataclasses
@@ -14,7 +17,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -32,7 +35,7 @@ from pgx_jax.experiment import Experiment, Finished, with_compute_dtype
 from pgx_jax.files import write_atomically
 from pgx_jax.train import checks, evaluation, losses, steps
 from pgx_jax.train.evaluation import PREDICTIONS_FILE
-from pgx_jax.train.optim import init_from, make_optimizer
+from pgx_jax.train.optim import POPULATION_FIELDS, init_from, make_optimizer
 from pgx_jax.train.state import create_train_state
 from pgx_jax.train.writers import MetricWriter
 
@@ -53,17 +56,29 @@ FEW_STEPS = 1000
 (the binding defaults stopped a 2,000-sequence set at step 40)."""
 
 
-def fit(config: ml_collections.ConfigDict, experiment: Experiment, workdir: str) -> dict:
+OnValidation = Callable[[int, int, dict], bool]
+"""`on_validation(member, step, values)`: True stops that member after this validation."""
+
+
+def fit(
+    config: ml_collections.ConfigDict,
+    experiment: Experiment,
+    workdir: str,
+    on_validation: OnValidation | None = None,
+) -> dict:
     """Train `experiment` as `config.train` says; returns (and writes) the final results."""
-    return _fit([config], [experiment], [workdir], stacked=False)[0]
+    return _fit([config], [experiment], [workdir], False, on_validation)[0]
 
 
 def fit_members(
     configs: Sequence[ml_collections.ConfigDict],
     experiments: Sequence[Experiment],
     workdirs: Sequence[str],
+    on_validation: OnValidation | None = None,
 ) -> list[dict]:
-    """Train runs that differ only in `config.seed` as one vmapped program.
+    """Train runs that differ only in `config.seed` as one vmapped program (or also in
+    `config.optimizer.learning_rate` and `weight_decay`: a population, each member updating
+    with its own values in an optimizer state of its own run's structure).
 
     The state is stacked on a leading member axis (initialised from each member's seed), every
     step updates all members, member k on the batch its own run would read at that step;
@@ -74,12 +89,13 @@ def fit_members(
     """
     if configs[0].train.get("init_from"):
         raise PgxError("config.train.init_from: runs started from another run train one by one")
-    return _fit(list(configs), list(experiments), list(workdirs), stacked=True)
+    return _fit(list(configs), list(experiments), list(workdirs), True, on_validation)
 
 
-def _fit(configs, experiments, workdirs, stacked: bool) -> list[dict]:
+def _fit(configs, experiments, workdirs, stacked: bool, on_validation) -> list[dict]:
     """The loop of `fit` (one run, `stacked` False) and `fit_members` (several, stacked)."""
     training = _Training(configs, experiments, workdirs, stacked)
+    training.on_validation = on_validation
     state = training.resume(training.initial_state())
     state = training.train(state)
     return training.finish(state)
@@ -169,6 +185,8 @@ class _Training:
             for c, e, w in zip(configs, experiments, workdirs, strict=True)
         ]
         self.pending = []  # (step, metrics on device, record ids, running) since the last check
+        self.values = _population_values(configs) if stacked else None
+        self.on_validation: OnValidation | None = None
         if jax.process_index() == 0:
             self.length_lines = checks.length_lines(self.predictor, self.splits)
             for line in self.length_lines:
@@ -213,8 +231,18 @@ class _Training:
         if tcfg.get("class_weight"):
             labels = functools.partial(_labels, self.splits["train"])
             class_weight = losses.class_weights(tcfg.class_weight, self.predictor.task, labels)
+        make_tx = None
+        if self.values is not None:
+            for member in self.members:  # each member's numbers checked
+                make_optimizer(member.config.optimizer, self.total_steps)
+            make_tx = functools.partial(make_optimizer, config.optimizer, self.total_steps)
         self.train_fn = _jit_train_step(
-            self.predictor.task, self.state_sharding, self.mesh, self.stacked, class_weight
+            self.predictor.task,
+            self.state_sharding,
+            self.mesh,
+            self.stacked,
+            class_weight,
+            make_tx,
         )
         self.eval_fn = inference.eval_function(
             self.predictor.task, self.mesh, self.state_sharding, self.stacked
@@ -335,8 +363,9 @@ class _Training:
             for m in np.flatnonzero(active):
                 checks.check_labels(local[m], ids[m], self.predictor.task, step + 1)
         batch = jax.tree.map(lambda *xs: np.stack(xs), *local) if self.stacked else local[0]
+        extra = [active, self.values][: self.stacked + (self.values is not None)]
         state, train_metrics = self.train_fn(
-            state, parallel.to_global(batch, self.mesh, self.stacked), *[active] * self.stacked
+            state, parallel.to_global(batch, self.mesh, self.stacked), *extra
         )
         step += 1
         for m in np.flatnonzero(active):
@@ -382,6 +411,8 @@ class _Training:
                     )
                     if meta["stopped_early"] and step < FEW_STEPS and jax.process_index() == 0:
                         print(self._early_warning(step, member))
+            if self.on_validation is not None and self.on_validation(m, step, values):
+                member.meta["stopped_early"] = True  # pruned: stops as early stopping does
             self.save(state, m, "latest")
 
     def _early_warning(self, step: int, member: _Member) -> str:
@@ -481,23 +512,56 @@ def _improved(value: float, best: float | None, mode: str) -> bool:
 
 
 def _jit_train_step(
-    task: str, state_sharding, mesh, stacked: bool, class_weight: tuple[float, ...] | None
+    task: str,
+    state_sharding,
+    mesh,
+    stacked: bool,
+    class_weight: tuple[float, ...] | None,
+    make_tx: Callable | None = None,
 ):
     """The train step (its `members_` form, which also takes the mask of members still
-    training, when `stacked`), jitted with shardings and donated state; it weights each
-    example's loss by `class_weight` of its class."""
+    training, when `stacked`, and each member's optimizer values with `make_tx`), jitted with
+    shardings and donated state; it weights each example's loss by `class_weight` of its
+    class."""
     replicated = parallel.replicated(mesh)
-    step = steps.members_train_step if stacked else steps.train_step
+    step = steps.train_step
+    if stacked:
+        step = functools.partial(steps.members_train_step, make_tx=make_tx)
     return jax.jit(
         functools.partial(step, task=task, class_weight=class_weight),
         in_shardings=(
             state_sharding,
             parallel.data_sharded(mesh, stacked),
-            *[replicated] * stacked,
+            *[replicated] * (stacked + (make_tx is not None)),
         ),
         out_shardings=(state_sharding, replicated),
         donate_argnums=0,
     )
+
+
+def _population_values(configs: list[ml_collections.ConfigDict]) -> dict | None:
+    """Each member's optimizer `POPULATION_FIELDS` as float32 arrays (member axis) when they
+    differ; None when they are the same (a seed group). PgxError when the members also differ
+    in another field than these and `seed`, or some decay weights and some do not."""
+    rows = [[float(c.optimizer.get(f, 0.0)) for f in POPULATION_FIELDS] for c in configs]
+    if all(row == rows[0] for row in rows):
+        return None
+    if len({bool(row[POPULATION_FIELDS.index("weight_decay")]) for row in rows}) > 1:
+        raise PgxError("a population: weight decay must be zero for all members or for none")
+    first = configs[0].to_dict()
+    for config in configs[1:]:
+        other = ml_collections.ConfigDict(config.to_dict())
+        other.seed = first["seed"]
+        for field in POPULATION_FIELDS:
+            if field in other.optimizer:
+                other.optimizer[field] = first["optimizer"][field]
+        if other.to_dict() != first:
+            raise PgxError(
+                "a population's members may differ only in seed and optimizer."
+                + " and optimizer.".join(POPULATION_FIELDS)
+            )
+    columns = np.array(rows, np.float32).T
+    return {field: columns[i] for i, field in enumerate(POPULATION_FIELDS)}
 
 
 def _common_step(members: list[_Member]) -> int:

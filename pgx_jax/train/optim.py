@@ -46,16 +46,35 @@ def learning_rate_schedule(cfg: ml_collections.ConfigDict, total_steps: int) -> 
     raise PgxError(f"config.optimizer.schedule: unknown schedule {name!r}")
 
 
+POPULATION_FIELDS = ("learning_rate", "weight_decay")
+"""Optimizer fields the members of a population (`loop.fit_members`) may each set: numbers that
+keep the transform's structure, so each member's state is that of its own run."""
+
+
 def make_optimizer(
-    cfg: ml_collections.ConfigDict, total_steps: int
+    cfg: ml_collections.ConfigDict, total_steps: int, values: dict | None = None
 ) -> optax.GradientTransformation:
-    """Gradient clipping (if `grad_clip_norm` > 0), then the optimiser with its schedule."""
+    """Gradient clipping (if `grad_clip_norm` > 0), then the optimiser with its schedule.
+
+    `values` (a population member's `learning_rate` and `weight_decay`, traced arrays) replace
+    the config's numbers in a transform of the same structure: the schedule is scaled to the
+    member's rate, and weight decay is applied where the config's is non-zero.
+    """
     schedule = learning_rate_schedule(cfg, total_steps)
     name = cfg.get("name", "adam")
     weight_decay = cfg.get("weight_decay", 0.0)
+    decay = bool(weight_decay)  # the structure: a decay step or none
+    if values is not None:
+        unit = learning_rate_schedule(_with_rate(cfg, 1.0), total_steps)
+        rate = values["learning_rate"]
+
+        def schedule(count):
+            return rate * unit(count)
+
+        weight_decay = values["weight_decay"] if decay else 0.0
     if name == "adam":
         tx = optax.adam(schedule, b1=cfg.get("b1", 0.9), b2=cfg.get("b2", 0.999))
-        if weight_decay:
+        if decay:
             tx = optax.chain(optax.add_decayed_weights(weight_decay), tx)
     elif name == "adamw":
         tx = optax.adamw(
@@ -65,11 +84,11 @@ def make_optimizer(
         tx = optax.sgd(
             schedule, momentum=cfg.get("momentum", 0.9) or None, nesterov=cfg.get("nesterov", False)
         )
-        if weight_decay:
+        if decay:
             tx = optax.chain(optax.add_decayed_weights(weight_decay), tx)
     elif name == "rmsprop":
         tx = optax.rmsprop(schedule)
-        if weight_decay:
+        if decay:
             tx = optax.chain(optax.add_decayed_weights(weight_decay), tx)
     else:
         raise PgxError(f"config.optimizer.name: unknown optimizer {name!r}")
@@ -83,6 +102,12 @@ def make_optimizer(
             lambda params: _freeze_labels(params, freeze),
         )
     return tx
+
+
+def _with_rate(cfg: ml_collections.ConfigDict, rate: float) -> ml_collections.ConfigDict:
+    cfg = ml_collections.ConfigDict(cfg.to_dict())
+    cfg.learning_rate = rate
+    return cfg
 
 
 def param_path(path: tuple) -> str:

@@ -5,6 +5,7 @@ state carries a leading member axis and each step is the one-run step under `jax
 """
 
 import functools
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -67,14 +68,25 @@ def members_train_step(
     state: TrainState,
     batch: dict,
     active: jax.Array,
+    values: dict | None = None,
     *,
     task: str,
     class_weight: tuple[float, ...] | None = None,
+    make_tx: Callable[[dict], optax.GradientTransformation] | None = None,
 ) -> tuple[TrainState, dict]:
     """`train_step` of every member on its own batch (leading member axis of state and batch);
-    members with `active` False (stopped early) keep their state unchanged."""
-    step = functools.partial(train_step, task=task, class_weight=class_weight)
-    updated, metrics = jax.vmap(step)(state, batch)
+    members with `active` False (stopped early) keep their state unchanged. A population also
+    gives each member's optimizer `values` (arrays with the member axis): member k updates with
+    `make_tx(values of k)`, a transform of the state's own structure."""
+    one = functools.partial(train_step, task=task, class_weight=class_weight)
+
+    def step(state, batch, values):
+        if values is None:
+            return one(state, batch)
+        updated, metrics = one(state.replace(tx=make_tx(values)), batch)
+        return updated.replace(tx=state.tx), metrics
+
+    updated, metrics = jax.vmap(step)(state, batch, values)
 
     def keep_stopped(new: jax.Array, old: jax.Array) -> jax.Array:
         return jnp.where(active.reshape(active.shape + (1,) * (new.ndim - 1)), new, old)
