@@ -17,6 +17,7 @@ COMMANDS = {
     "score-variants": "effect of VCF variants on a run's output (ref/alt windows), as TSV",
     "mutagenesis": "in-silico mutagenesis map, gradient x input and integrated gradients",
     "export": "a run's model as a StableHLO artifact (jax.export) with a note of its inputs",
+    "design": "sequences edited (at most k) to raise or lower a run's output: evolve, gradient",
 }
 ALIASES = {"predict-ddi": "predict"}
 """Old command names: `pgx predict-ddi` is `pgx predict` on a DDI run."""
