@@ -52,6 +52,8 @@ def base_config(
     config.train.compute_dtype = "float32"
     config.train.ema_decay = 0.0  # > 0: evaluate, test and save a moving average of the params
     config.train.class_weight = ""  # "balanced", "balanced:A" or "w0,w1,...": class loss weights
+    config.train.focal_gamma = 0.0  # > 0: the focal loss (binary, multiclass) instead of CE
+    config.train.focal_alpha = -1.0  # its positive-class weight (negative: none)
     config.train.init_from = ""
     config.train.init_head = True
     config.train.init_skip = ()

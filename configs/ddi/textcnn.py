@@ -9,6 +9,9 @@ pgx train --config configs/ddi/textcnn.py:piecewise      # pool the three stretc
 pgx train --config configs/ddi/textcnn.py:seeds=1          # one run (seed 0) instead of three
 pgx train --config configs/ddi/textcnn.py:schedule=cosine,epochs=5    # the first, shorter schedule
 pgx train --config configs/ddi/textcnn.py:members=5        # 5 CNNs trained at once, averaged
+pgx train --config configs/ddi/textcnn.py:sgru_cnn         # BiGRU, then the convolutions (SGRU-CNN)
+pgx train --config configs/ddi/textcnn.py:rhcnn            # convolutions, then BiGRU + attention
+pgx train --config configs/ddi/textcnn.py:rhcnn,focal=2    # ... trained with the focal loss
 """
 
 import ml_collections
@@ -29,6 +32,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         schedule="constant",
         patience=4,
         members=1,
+        sgru_cnn=False,
+        rhcnn=False,
+        focal=0.0,
+        focal_alpha=-1.0,
     )
     config = base_config(
         "ddi",
@@ -43,6 +50,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer.schedule = arg.schedule
     config.optimizer.grad_clip_norm = 5.0
     config.train.log_every_steps = 50
+    config.train.focal_gamma = arg.focal
+    config.train.focal_alpha = arg.focal_alpha
     config.protocol.field = "seed" if arg.seeds > 1 else ""
     config.protocol.choices = tuple(range(arg.seeds))
     data = config.data
@@ -82,6 +91,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.dropout_rate = 0.5
     config.model.task = "multiclass"
     config.model.num_outputs = 5
+    if arg.sgru_cnn or arg.rhcnn:
+        config.model.name = "text_recurrent"
+        config.model.order = "rnn_cnn" if arg.sgru_cnn else "cnn_rnn"
+        config.model.cell = "gru"
+        config.model.rnn_hidden = 100
+        config.model.rnn_pooling = "attention"  # where the states are pooled (cnn_rnn)
+        config.model.attention_dim = 100
     # Each member embeds its own words: vmapped, a step runs ~24x slower on CPUs.
     config.model = identical_members(config.model, arg.members, unroll=True)
 

@@ -13,6 +13,7 @@ from pgx_jax.models.enhancer_cnn import EnhancerCNN
 from pgx_jax.models.ensemble import Ensemble
 from pgx_jax.models.ideepe import IDeepE
 from pgx_jax.models.multitask import MultiTaskCNN
+from pgx_jax.models.recurrent import ConvRecurrent, TextRecurrent
 from pgx_jax.models.textcnn import TextCNN
 from pgx_jax.models.variant_effect import VariantEffectCNN
 
@@ -25,11 +26,13 @@ MODELS: dict[str, type[nn.Module]] = {
     "deepdta": DeepDTA,
     "smiles_cnn": SmilesCNN,
     "cnnprom": CNNProm,
+    "conv_recurrent": ConvRecurrent,
     "enhancer_cnn": EnhancerCNN,
     "ideepe": IDeepE,
     "ensemble": Ensemble,
     "multitask_cnn": MultiTaskCNN,
     "textcnn": TextCNN,
+    "text_recurrent": TextRecurrent,
     "variant_effect_cnn": VariantEffectCNN,
 }
 

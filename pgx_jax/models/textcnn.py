@@ -87,6 +87,21 @@ class TextCNN(nn.Module):
         mask: jax.Array,
         train: bool = False,
     ) -> jax.Array:
+        x = self.embed(tokens, pos1, pos2, mask)
+        pool_masks = self._pool_masks(pos1, pos2, mask)
+        pooled = []
+        for k in self.window_sizes:
+            conv = nn.Conv(
+                self.num_filters, (k,), padding="SAME", dtype=self.dtype, name=f"conv{k}"
+            )
+            h = ACTIVATIONS[self.activation](conv(x))
+            pooled.extend(global_max_pool(h, m) for m in pool_masks)
+        h = nn.Dropout(self.dropout_rate, deterministic=not train)(jnp.concatenate(pooled, -1))
+        return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
+
+    def embed(self, tokens: jax.Array, pos1: jax.Array, pos2: jax.Array, mask: jax.Array):
+        """Each token's word channels and two position embeddings [B, L, D], 0 at padding
+        (the recurrent hybrids read the same features)."""
         words = WordChannels(
             self.vocab_size,
             self.embed_dim,
@@ -99,17 +114,7 @@ class TextCNN(nn.Module):
         p1 = embed_rows(nn.Embed(positions, self.position_dim, name="position1"), pos1, self.dtype)
         p2 = embed_rows(nn.Embed(positions, self.position_dim, name="position2"), pos2, self.dtype)
         x = jnp.concatenate([words.astype(p1.dtype), p1, p2], axis=-1)
-        x = x * mask[..., None].astype(x.dtype)
-        pool_masks = self._pool_masks(pos1, pos2, mask)
-        pooled = []
-        for k in self.window_sizes:
-            conv = nn.Conv(
-                self.num_filters, (k,), padding="SAME", dtype=self.dtype, name=f"conv{k}"
-            )
-            h = ACTIVATIONS[self.activation](conv(x))
-            pooled.extend(global_max_pool(h, m) for m in pool_masks)
-        h = nn.Dropout(self.dropout_rate, deterministic=not train)(jnp.concatenate(pooled, -1))
-        return OutputHead(self.task, self.num_outputs, dtype=self.dtype, name="head")(h)
+        return x * mask[..., None].astype(x.dtype)
 
     def _pool_masks(self, pos1: jax.Array, pos2: jax.Array, mask: jax.Array) -> list[jax.Array]:
         """The whole sentence (`max`), or the stretches up to the first drug, between the two

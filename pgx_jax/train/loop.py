@@ -231,6 +231,7 @@ class _Training:
         if tcfg.get("class_weight"):
             labels = functools.partial(_labels, self.splits["train"])
             class_weight = losses.class_weights(tcfg.class_weight, self.predictor.task, labels)
+        focal = losses.focal_parameters(tcfg, self.predictor.task)
         make_tx = None
         if self.values is not None:
             for member in self.members:  # each member's numbers checked
@@ -243,6 +244,7 @@ class _Training:
             self.stacked,
             class_weight,
             make_tx,
+            focal,
         )
         self.eval_fn = inference.eval_function(
             self.predictor.task, self.mesh, self.state_sharding, self.stacked
@@ -518,17 +520,18 @@ def _jit_train_step(
     stacked: bool,
     class_weight: tuple[float, ...] | None,
     make_tx: Callable | None = None,
+    focal: tuple[float, float] | None = None,
 ):
     """The train step (its `members_` form, which also takes the mask of members still
     training, when `stacked`, and each member's optimizer values with `make_tx`), jitted with
     shardings and donated state; it weights each example's loss by `class_weight` of its
-    class."""
+    class, and trains with the focal loss given `focal` (gamma, alpha)."""
     replicated = parallel.replicated(mesh)
     step = steps.train_step
     if stacked:
         step = functools.partial(steps.members_train_step, make_tx=make_tx)
     return jax.jit(
-        functools.partial(step, task=task, class_weight=class_weight),
+        functools.partial(step, task=task, class_weight=class_weight, focal=focal),
         in_shardings=(
             state_sharding,
             parallel.data_sharded(mesh, stacked),

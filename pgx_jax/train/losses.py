@@ -7,7 +7,7 @@ Every loss is a weighted mean: `weight` is 0 for padding rows (and, in multi-lab
 missing labels), so padded evaluation batches and masked tasks contribute nothing.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -17,9 +17,14 @@ import optax
 from pgx_jax.errors import PgxError
 
 
-def per_example_loss(task: str, outputs: jax.Array, labels: jax.Array) -> jax.Array:
+def per_example_loss(
+    task: str, outputs: jax.Array, labels: jax.Array, focal: tuple[float, float] | None = None
+) -> jax.Array:
     """Unreduced loss, the same shape as `weight` ([B], or [B, T] for multi-label), or with a
-    member axis for an ensemble ([B, M]: labels [B] broadcast over it)."""
+    member axis for an ensemble ([B, M]: labels [B] broadcast over it). `focal` (gamma, alpha)
+    replaces a binary or multiclass task's cross-entropy by the focal loss."""
+    if focal is not None:
+        return focal_loss(task, outputs, labels, *focal)
     if task == "binary":
         labels = labels.reshape(labels.shape + (1,) * (outputs.ndim - labels.ndim))
         return optax.sigmoid_binary_cross_entropy(outputs, labels.astype(outputs.dtype))
@@ -36,6 +41,44 @@ def per_example_loss(task: str, outputs: jax.Array, labels: jax.Array) -> jax.Ar
     if task == "profile":
         return profile_loss(outputs, labels.astype(outputs.dtype))
     raise ValueError(f"unknown task {task!r}")
+
+
+def focal_loss(
+    task: str, outputs: jax.Array, labels: jax.Array, gamma: float, alpha: float
+) -> jax.Array:
+    """Focal loss (Lin et al. 2017), -alpha_t (1 - p_t)^gamma log p_t, p_t the probability of
+    the true class: confident right answers weigh less, so rare and hard examples weigh more
+    (RHCNN's loss for DDI-2013's imbalanced classes). alpha_t is `alpha` for the positive
+    class (multiclass: every class but 0, the negative one) and 1 - alpha for the negative;
+    a negative `alpha` weights no class (torchvision's convention). Binary is optax's."""
+    alpha_or_none = alpha if alpha >= 0 else None
+    if task == "binary":
+        labels = labels.reshape(labels.shape + (1,) * (outputs.ndim - labels.ndim))
+        labels = labels.astype(outputs.dtype)
+        return optax.sigmoid_focal_loss(outputs, labels, alpha=alpha_or_none, gamma=gamma)
+    if task != "multiclass":
+        raise ValueError(f"the focal loss needs a binary or multiclass task, not {task!r}")
+    labels = labels.reshape(labels.shape + (1,) * (outputs.ndim - 1 - labels.ndim))
+    labels = labels.astype(jnp.int32)
+    log_p = jnp.take_along_axis(jax.nn.log_softmax(outputs, axis=-1), labels[..., None], -1)[..., 0]
+    loss = -((1 - jnp.exp(log_p)) ** gamma) * log_p
+    if alpha_or_none is None:
+        return loss
+    return jnp.where(labels > 0, alpha, 1 - alpha) * loss
+
+
+def focal_parameters(train: Mapping, task: str) -> tuple[float, float] | None:
+    """(gamma, alpha) of `config.train.focal_gamma` / `focal_alpha`, or None (cross-entropy)
+    where gamma is 0."""
+    gamma = float(train.get("focal_gamma", 0.0))
+    if gamma == 0:
+        return None
+    if gamma < 0 or task not in ("binary", "multiclass"):
+        raise PgxError(
+            f"config.train.focal_gamma={gamma}: needs a number > 0 and a binary or multiclass "
+            f"task, not {task!r}"
+        )
+    return gamma, float(train.get("focal_alpha", -1.0))
 
 
 def profile_loss(outputs: jax.Array, coverage: jax.Array) -> jax.Array:
@@ -59,8 +102,14 @@ def profile_loss(outputs: jax.Array, coverage: jax.Array) -> jax.Array:
     return multinomial + weight * jnp.square(jnp.log1p(total) - log_count)
 
 
-def weighted_loss(task: str, outputs: jax.Array, labels: jax.Array, weight: jax.Array) -> jax.Array:
-    """Mean loss over entries with non-zero weight.
+def weighted_loss(
+    task: str,
+    outputs: jax.Array,
+    labels: jax.Array,
+    weight: jax.Array,
+    focal: tuple[float, float] | None = None,
+) -> jax.Array:
+    """Mean loss over entries with non-zero weight (the focal loss with `focal`).
 
     Labels under weight 0 (missing multi-label entries, padding) are zeroed before the loss,
     so a NaN placeholder there changes neither the loss nor its gradient.
@@ -69,7 +118,7 @@ def weighted_loss(task: str, outputs: jax.Array, labels: jax.Array, weight: jax.
     if weight.ndim == 2 and labels.ndim == 3:  # weight [B, T] over profiles [B, P, T]
         label_weight = weight[:, None, :]
     labels = jnp.where(label_weight > 0, labels, jnp.zeros_like(labels))
-    losses = per_example_loss(task, outputs, labels)
+    losses = per_example_loss(task, outputs, labels, focal)
     weight = jnp.broadcast_to(
         weight.reshape(weight.shape + (1,) * (losses.ndim - weight.ndim)), losses.shape
     ).astype(losses.dtype)

@@ -27,9 +27,11 @@ def train_step(
     *,
     task: str,
     class_weight: tuple[float, ...] | None = None,
+    focal: tuple[float, float] | None = None,
 ) -> tuple[TrainState, dict]:
     """One optimiser update on a global batch; returns the new state and scalar metrics.
-    `class_weight` scales each example's loss by the weight of its class."""
+    `class_weight` scales each example's loss by the weight of its class; `focal` (gamma,
+    alpha) trains with the focal loss."""
     weight = losses.with_class_weights(batch["weight"], batch["label"], class_weight)
     dropout_key = jax.random.fold_in(state.dropout_key, state.step)
 
@@ -41,7 +43,7 @@ def train_step(
             rngs={"dropout": dropout_key},
             mutable=["batch_stats"],
         )
-        loss = losses.weighted_loss(task, outputs, batch["label"], weight)
+        loss = losses.weighted_loss(task, outputs, batch["label"], weight, focal)
         return loss, updates
 
     (loss, updates), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
@@ -72,13 +74,14 @@ def members_train_step(
     *,
     task: str,
     class_weight: tuple[float, ...] | None = None,
+    focal: tuple[float, float] | None = None,
     make_tx: Callable[[dict], optax.GradientTransformation] | None = None,
 ) -> tuple[TrainState, dict]:
     """`train_step` of every member on its own batch (leading member axis of state and batch);
     members with `active` False (stopped early) keep their state unchanged. A population also
     gives each member's optimizer `values` (arrays with the member axis): member k updates with
     `make_tx(values of k)`, a transform of the state's own structure."""
-    one = functools.partial(train_step, task=task, class_weight=class_weight)
+    one = functools.partial(train_step, task=task, class_weight=class_weight, focal=focal)
 
     def step(state, batch, values):
         if values is None:
