@@ -81,9 +81,12 @@ def make_sampler(name: str, space: dict[str, tuple], seed: int) -> optuna.sample
     raise PgxError(f"--sampler: {name!r}; one of tpe, random, grid")
 
 
-def open_study(workdir: str, config, space, sampler: str, direction: str) -> optuna.Study:
-    """The study of `workdir/tune.db`, made or resumed; trials left RUNNING by a kill are
-    failed. PgxError when the workdir's study searched another config or space."""
+def open_study(
+    workdir: str, config, space, sampler: str, direction: str, pruning: bool = True
+) -> optuna.Study:
+    """The study of `workdir/tune.db`, made or resumed (with a median pruner, or none); trials
+    left RUNNING by a kill are failed. PgxError when the workdir's study searched another
+    config or space."""
     os.makedirs(workdir, exist_ok=True)
     study = optuna.create_study(
         storage=f"sqlite:///{os.path.abspath(os.path.join(workdir, 'tune.db'))}",
@@ -91,7 +94,7 @@ def open_study(workdir: str, config, space, sampler: str, direction: str) -> opt
         load_if_exists=True,
         direction="maximize" if direction == "max" else "minimize",
         sampler=make_sampler(sampler, space, config.seed),
-        pruner=optuna.pruners.MedianPruner(),
+        pruner=optuna.pruners.MedianPruner() if pruning else optuna.pruners.NopPruner(),
     )
     own = {"config": config.to_json_best_effort(sort_keys=True), "space": repr(space)}
     for key, value in own.items():
@@ -212,6 +215,7 @@ def search(
     metric: str = "",
     direction: str = "",
     population: int = 8,
+    pruning: bool = True,
 ) -> optuna.Study:
     """Run the search until `trials` trials are complete or pruned, then write the table,
     the plots and `best` (module docstring). `metric` and `direction` default to the
@@ -228,7 +232,7 @@ def search(
         raise PgxError("space: get_space gave no fields")
     shapes_kept = set(space) <= set(SHAPE_PRESERVING) and not config.train.get("init_from")
     size = population if shapes_kept and population > 1 else 1
-    study = open_study(workdir, config, space, sampler, direction)
+    study = open_study(workdir, config, space, sampler, direction, pruning)
     while (left := trials - counted(study)) > 0:
         batch = _Batch(
             [study.ask() for _ in range(min(size, left))], config, space, workdir, metric

@@ -155,6 +155,8 @@ def test_the_pruner_stops_trials_below_the_median(tmp_path, fake_fit):
     assert pruned and all(max(t.intermediate_values) < 6 for t in pruned)
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     assert all(sorted(t.intermediate_values) == [2, 4, 6] for t in complete)
+    unpruned = tune.search(_config(), SPACE, str(tmp_path / "all"), 8, population=1, pruning=False)
+    assert {t.state.name for t in unpruned.trials} == {"COMPLETE"}
 
 
 def test_with_a_protocol_the_objective_is_the_mean_over_folds(tmp_path, fake_fit, monkeypatch):

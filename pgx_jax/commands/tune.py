@@ -1,5 +1,5 @@
 """`pgx tune --config CONFIG[:ARG] --space SPACE[:ARG] --workdir DIR --trials N
-[--sampler tpe|random|grid] [--metric M] [--direction max|min] [--population K]
+[--sampler tpe|random|grid] [--metric M] [--direction max|min] [--population K] [--nopruning]
 [--config.x=y ...]`: a hyperparameter search with Optuna, each trial an ordinary run.
 
 SPACE is a Python file with `get_space(arg)` returning a dict of dotted config fields to
@@ -50,6 +50,10 @@ def _define(flag_values: flags.FlagValues) -> None:
         "population", 8, "trials trained as one vmapped program when the space keeps shapes",
         flag_values=flag_values,
     )  # fmt: skip
+    flags.DEFINE_bool(
+        "pruning", True, "stop trials below the median (--nopruning: every trial runs out)",
+        flag_values=flag_values,
+    )  # fmt: skip
 
 
 def load_space(spec: str) -> dict:
@@ -80,6 +84,7 @@ def main(argv: list[str]) -> int:
         metric=flag_values.metric,
         direction=flag_values.direction,
         population=flag_values.population,
+        pruning=flag_values.pruning,
     )
     with open(os.path.join(flag_values.workdir, "tune.md")) as f:
         print(f.read())
