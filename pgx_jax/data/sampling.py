@@ -10,8 +10,9 @@ half positives) have a length that is a multiple of the batch size, so batches n
 two epochs.
 
 Orders: `shuffled` (a seeded permutation every epoch; the default), `length_bucketed`
-(sentences of similar length together), `pair_blocks` (drug-target pairs protein by protein)
-and `positives_with_negatives` (half positives, half negatives generated at read time).
+(sentences of similar length together), `pair_blocks` (drug-target pairs protein by protein),
+`positives_with_negatives` (half positives, half negatives generated at read time) and
+`balanced` (as many records of each class in every batch).
 """
 
 import dataclasses
@@ -162,6 +163,35 @@ def positives_with_negatives(num_positives: int, batch_size: int) -> Order:
         return np.concatenate([chosen, generated], axis=1).ravel()
 
     return Order(batches * batch_size, draw)
+
+
+def balanced(labels: np.ndarray, batch_size: int) -> Order:
+    """Batches with the classes equally represented, for imbalanced sets (DeepACTION's
+    balanced sampling): row r of every batch is of the r-th class modulo their number, so each
+    process's contiguous block of a batch is balanced too. An epoch has as many batches as the
+    records fill; each class's records are drawn in a new random order, a minority class's
+    several times over. Unlabelled (NaN) records are never drawn."""
+    labels = np.asarray(labels)
+    labelled = (
+        np.flatnonzero(~np.isnan(labels)) if labels.dtype.kind == "f" else np.arange(labels.size)
+    )
+    classes = np.unique(labels[labelled])
+    if classes.size < 2:
+        raise PgxError(f"balanced batches: the training labels hold {classes.size} class(es)")
+    members = [labelled[labels[labelled] == c] for c in classes]
+    batches = _whole_batches(labels.size, batch_size, "balanced batches")
+    slots = np.tile(np.arange(batch_size) % classes.size, batches)
+
+    def draw(rng: np.random.Generator, epoch: int) -> np.ndarray:
+        order = np.empty(slots.size, np.int64)
+        for c, rows in enumerate(members):
+            needed = int(np.sum(slots == c))
+            rounds = -(-needed // rows.size)
+            drawn = np.concatenate([rng.permutation(rows) for _ in range(rounds)])
+            order[slots == c] = drawn[:needed]
+        return order
+
+    return Order(slots.size, draw)
 
 
 def with_epochs(order: Order, size: int) -> Order:
