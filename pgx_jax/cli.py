@@ -18,6 +18,7 @@ COMMANDS = {
     "mutagenesis": "in-silico mutagenesis map, gradient x input and integrated gradients",
     "export": "a run's model as a StableHLO artifact (jax.export) with a note of its inputs",
     "design": "sequences edited (at most k) to raise or lower a run's output: evolve, gradient",
+    "grammar": "a motif planted in shuffled backgrounds; a pair's spacing/orientation curves",
 }
 ALIASES = {"predict-ddi": "predict"}
 """Old command names: `pgx predict-ddi` is `pgx predict` on a DDI run."""
