@@ -5,6 +5,8 @@ pgx train --config configs/regulatory/enhancer.py:layer=1
 pgx train --config configs/regulatory/enhancer.py:layer=2
 pgx train --config configs/regulatory/enhancer.py:layer=2,dedup   # without the 100 leaked
 
+pgx train --config configs/regulatory/enhancer.py:layer=1,biren  # CNN + BiGRU (BiRen-style)
+
 `kmer=K` gives each member the input's 1- to K-mer frequencies beside its pooled filters
 (default: 6 for layer 1, none for layer 2, each chosen on cross-validation).
 """
@@ -16,7 +18,7 @@ from pgx_jax.configs import parse_arg
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    arg = parse_arg(arg, layer=1, dedup=False, folds=5, kmer=-1)
+    arg = parse_arg(arg, layer=1, dedup=False, folds=5, kmer=-1, biren=False)
     config = regulatory_config(learning_rate=1e-3, num_epochs=10, batch_size=64)
     config.data.name = "ienhancer"
     config.data.layer = arg.layer
@@ -42,7 +44,26 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer.weight_decay = 1e-4
     config.optimizer.name = "adamw"
     config.train.early_stopping.metric = ""
+    if arg.biren:
+        config.model = biren_model()
     if arg.layer == 2:  # a fifth of the steps per epoch of layer 1 and a subtler task
         config.train.num_epochs = 30
         config.optimizer.learning_rate = 3e-3
     return config
+
+
+def biren_model() -> ml_collections.ConfigDict:
+    """BiRen-style (Yang et al. 2017): one network, convolution and max pooling, then a
+    bidirectional GRU pooled by attention, instead of the ensemble of CNNs."""
+    model = ml_collections.ConfigDict()
+    model.name = "conv_recurrent"
+    model.num_filters = 64
+    model.filter_width = 9
+    model.pool_size = 3
+    model.cell = "gru"
+    model.rnn_hidden = 32
+    model.pooling = "attention"
+    model.attention_dim = 32
+    model.hidden = 32
+    model.dropout_rate = 0.3
+    return model
