@@ -15,6 +15,7 @@ from pgx_jax.models.ensemble import Ensemble
 from pgx_jax.models.fp2vec import FP2VEC
 from pgx_jax.models.ideepe import IDeepE
 from pgx_jax.models.multitask import MultiTaskCNN
+from pgx_jax.models.recurrent import ConvRecurrent, TextRecurrent
 from pgx_jax.models.textcnn import TextCNN
 from pgx_jax.models.variant_effect import VariantEffectCNN
 
@@ -28,12 +29,14 @@ MODELS: dict[str, type[nn.Module]] = {
     "deepdta": DeepDTA,
     "smiles_cnn": SmilesCNN,
     "cnnprom": CNNProm,
+    "conv_recurrent": ConvRecurrent,
     "enhancer_cnn": EnhancerCNN,
     "ideepe": IDeepE,
     "ensemble": Ensemble,
     "fp2vec": FP2VEC,
     "multitask_cnn": MultiTaskCNN,
     "textcnn": TextCNN,
+    "text_recurrent": TextRecurrent,
     "variant_effect_cnn": VariantEffectCNN,
 }
 
