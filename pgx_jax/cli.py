@@ -15,6 +15,7 @@ COMMANDS = {
     "report": "pictures of a finished run and one HTML page with config, results, pictures",
     "predict": "a run's predictions on new data (FASTA, CSV/TSV tables, [[marked]] sentences)",
     "score-variants": "effect of VCF variants on a run's output (ref/alt windows), as TSV",
+    "call-variants": "germline or somatic variant calls of a pileup run on a BAM, as VCF",
     "mutagenesis": "in-silico mutagenesis map, gradient x input and integrated gradients",
     "export": "a run's model as a StableHLO artifact (jax.export) with a note of its inputs",
     "design": "sequences edited (at most k) to raise or lower a run's output: evolve, gradient",

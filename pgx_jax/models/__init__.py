@@ -15,6 +15,7 @@ from pgx_jax.models.ensemble import Ensemble
 from pgx_jax.models.fp2vec import FP2VEC
 from pgx_jax.models.ideepe import IDeepE
 from pgx_jax.models.multitask import MultiTaskCNN
+from pgx_jax.models.pileup import PileupCNN, SomaticResNet
 from pgx_jax.models.recurrent import ConvRecurrent, TextRecurrent
 from pgx_jax.models.textcnn import TextCNN
 from pgx_jax.models.variant_effect import VariantEffectCNN
@@ -35,6 +36,8 @@ MODELS: dict[str, type[nn.Module]] = {
     "ensemble": Ensemble,
     "fp2vec": FP2VEC,
     "multitask_cnn": MultiTaskCNN,
+    "pileup_cnn": PileupCNN,
+    "somatic_resnet": SomaticResNet,
     "textcnn": TextCNN,
     "text_recurrent": TextRecurrent,
     "variant_effect_cnn": VariantEffectCNN,
