@@ -44,3 +44,15 @@ def test_one_hot_contexts():
     assert x.shape == (2, 4, 6)
     assert x.sum() == 4 and x[0, 1, rna_structure.CONTEXTS.index("S")] == 1
     assert not x[1, 1:].any()
+
+
+def test_rbp_encoder_reads_the_structure(tmp_path):
+    from experiments import rbp
+
+    cache = rna_structure.StructureCache(str(tmp_path / "s.tsv"))
+    records = {"id": ["a", "b"], "sequence": SEQUENCES[:2], "label": [1, 0]}
+    inputs = rbp.encode_rna(records, length=40, case="ignore", structure=cache)["inputs"]
+    assert inputs["structure"].shape == (2, 40, 6)
+    letters = rna_structure.contexts(RNA.fold(SEQUENCES[0])[0])
+    got = "".join(rna_structure.CONTEXTS[i] for i in inputs["structure"][0, :28].argmax(-1))
+    assert got == letters and not inputs["structure"][0, 28:].any()
