@@ -11,8 +11,10 @@ positions: ranges of 1-based positions for every start (`1-10,40-45`), or a BED 
 
 Writes the designs as FASTA (`<id>_designed`), `<output stem>.tsv` (per design: edits used,
 the predicted output of every task for the start, the design and the start with as many random
-edits at free positions, and the edits as `position:from>to`) and `<output stem>_edits.tsv`
-(id, position, from, to). Predictions come from the run's predict path (`pgx predict`).
+edits at free positions; with `--scan MA0139` the JASPAR motif's best PWM relative score
+over both strands in each of the three, a match counted at 0.8; and the edits as
+`position:from>to`) and `<output stem>_edits.tsv` (id, position, from, to). Predictions come
+from the run's predict path (`pgx predict`).
 
 example: pgx design --workdir runs/default --random 100 --max_edits 5 --output designs.fa
 """
@@ -48,6 +50,9 @@ def _define(flag_values: flags.FlagValues) -> None:
     flags.DEFINE_integer("steps", 300, "gradient: Adam steps", flag_values=flag_values)
     flags.DEFINE_float("learning_rate", 0.5, "gradient: Adam rate", flag_values=flag_values)
     flags.DEFINE_float("edit_penalty", 0.1, "gradient: penalty per edit", flag_values=flag_values)
+    flags.DEFINE_string(
+        "scan", "", "JASPAR id: best match in starts and designs", flag_values=flag_values
+    )
     flags.DEFINE_string("output", None, "FASTA of the designs", flag_values=flag_values)
 
 
@@ -121,6 +126,23 @@ def _design(run, flag_values, x0: np.ndarray, inputs: dict, fixed: np.ndarray, o
     return design.gradient_design(outputs_fn, goal, x0, fixed, flag_values.max_edits, settings)
 
 
+MATCH = 0.8
+"""A motif is present where its PWM's relative score (TFBSTools' min.score) reaches this."""
+
+
+def best_match(x: np.ndarray, matrix_id: str) -> np.ndarray:
+    """[S] best relative score (0 worst, 1 the consensus) of JASPAR motif `matrix_id`'s PWM
+    (`motifs.log_odds`) over both strands of one-hot sequences [S, L, 4]."""
+    from pgx_jax.data.alphabets import reverse_complement_one_hot
+    from pgx_jax.data.jaspar import jaspar_pfm
+    from pgx_jax.interpret.motifs import log_odds, pwm_scan
+
+    pwm = log_odds(jaspar_pfm(matrix_id))
+    low, high = pwm.min(axis=1).sum(), pwm.max(axis=1).sum()
+    scores = [pwm_scan(v, pwm).max(axis=1) for v in (x, reverse_complement_one_hot(x))]
+    return (np.maximum(*scores) - low) / (high - low)
+
+
 def _strings(x: np.ndarray) -> list[str]:
     return ["".join(LETTERS[k] for k in row) for row in x.argmax(-1)]
 
@@ -161,7 +183,11 @@ def main(argv: list[str]) -> int:
         scored[name] = np.asarray(scoring.predictions(run.predictor.task, raw)).reshape(
             len(ids), -1
         )
-    write_outputs(stem, flag_values.output, ids, x0, designs, edits, scored)
+    matches = {}
+    if flag_values.scan:
+        for name, x in (("start", x0), ("designed", designs), ("random", baseline)):
+            matches[f"{name}_{flag_values.scan}"] = best_match(x, flag_values.scan)
+    write_outputs(stem, flag_values.output, ids, x0, designs, edits, scored, matches)
     mean = {name: float(v[:, flag_values.task].mean()) for name, v in scored.items()}
     print(
         f"design: {len(ids)} starts, {flag_values.method}, at most {flag_values.max_edits} "
@@ -170,11 +196,19 @@ def main(argv: list[str]) -> int:
         f"{mean['random']:.4f} -> {flag_values.output}, {stem}.tsv, {stem}_edits.tsv",
         file=sys.stderr,
     )
+    if flag_values.scan:
+        present = {name: float((v >= MATCH).mean()) for name, v in matches.items()}
+        print(
+            f"design: {flag_values.scan} PWM match (relative score >= {MATCH}) in "
+            + ", ".join(f"{v:.0%} of {k}" for k, v in present.items()),
+            file=sys.stderr,
+        )
     return 0
 
 
-def write_outputs(stem, output, ids, x0, designs, edits, scored) -> None:
-    """The designs' FASTA, the per-design TSV and the per-edit TSV."""
+def write_outputs(stem, output, ids, x0, designs, edits, scored, matches) -> None:
+    """The designs' FASTA, the per-design TSV (predictions [S, T] of `scored`, then the motif
+    `matches` [S]) and the per-edit TSV."""
     from pgx_jax.files import atomic_open
 
     with atomic_open(output) as f:
@@ -182,6 +216,7 @@ def write_outputs(stem, output, ids, x0, designs, edits, scored) -> None:
             f.write(f">{name}_designed\n{sequence}\n")
     tasks = scored["start"].shape[1]
     head = [f"{name}_{t}" for t in range(tasks) for name in scored]
+    head += [f"{name}_match" for name in matches]
     changes = []
     with atomic_open(f"{stem}_edits.tsv") as f:
         f.write("id\tposition\tfrom\tto\n")
@@ -194,4 +229,5 @@ def write_outputs(stem, output, ids, x0, designs, edits, scored) -> None:
         f.write("\t".join(["id", "edits", *head, "changes"]) + "\n")
         for s, name in enumerate(ids):
             values = [f"{scored[n][s, t]:.6g}" for t in range(tasks) for n in scored]
+            values += [f"{v[s]:.4f}" for v in matches.values()]
             f.write("\t".join([name, str(edits[s]), *values, changes[s]]) + "\n")
