@@ -8,7 +8,11 @@
 
 Models (batch 256 each): DeepBind (binding, 101 bp one-hot), DeepDTA on Davis shapes with
 naive pair batches (both sequences encoded per pair) and with factorised block batches (each
-distinct drug and protein of the batch encoded once), and the DDI text CNN. Each pgx_jax
+distinct drug and protein of the batch encoded once), the DDI text CNN, FP2VEC on the
+fingerprint words of solubility-sized molecules and DeepConv-DTI on the same Davis block
+batches as DeepDTA, the DDI hybrids (BiGRU then convolutions, SGRU-CNN-style;
+convolutions then BiGRU and attention, RHCNN-style) and the BiRen-style enhancer CNN + BiGRU
+(their peers' GRUs read each row's length, as the JAX ones do). Each pgx_jax
 step is the one `pgx_jax.train.loop.fit` runs (same jit, shardings and donated state) on the
 model's default config, fed one random batch that already lives on the devices, so the
 numbers cover the step alone, not the input pipeline. Every runner (each model's JAX step,
@@ -38,7 +42,10 @@ import numpy as np
 
 from configs.binding import deepbind as deepbind_config
 from configs.ddi import textcnn as textcnn_config
+from configs.dti import deepconv_dti as deepconv_dti_config
 from configs.dti import deepdta as deepdta_config
+from configs.dti import solubility as solubility_config
+from configs.regulatory import enhancer as enhancer_config
 from pgx_jax import parallel
 from pgx_jax.models import create_model
 from pgx_jax.train import steps
@@ -46,7 +53,17 @@ from pgx_jax.train.optim import make_optimizer
 from pgx_jax.train.state import create_train_state
 
 INSTALL_TORCH = "pip install -e '.[benchmark]'"
-MODELS = ("deepbind", "deepdta_naive", "deepdta", "textcnn")
+MODELS = (
+    "deepbind",
+    "deepdta_naive",
+    "deepdta",
+    "textcnn",
+    "fp2vec",
+    "deepconv_dti",
+    "sgru_cnn",
+    "rhcnn",
+    "biren",
+)
 DDI_VOCABULARY = 4342
 """Words in the DDI-2013 training vocabulary (configs/ddi/textcnn.py, min_count 1)."""
 DDI_LENGTH = 64
@@ -112,6 +129,39 @@ def deepdta_batch(
         "label": rng.normal(6.0, 1.0, batch_size).astype(np.float32),
         "weight": np.ones(batch_size, np.float32),
     }
+
+
+def fingerprint_words(rng: np.random.Generator, rows: int, bits: int, length: int) -> np.ndarray:
+    """Random FP2VEC words [rows, length]: 30-74 distinct set bits + 1 per row (ECFP4 of the
+    solubility and Davis molecules sets 5-78), increasing, zero-padded."""
+    words = np.zeros((rows, length), np.int32)
+    for row in range(rows):
+        count = int(rng.integers(30, 75))
+        words[row, :count] = np.sort(rng.choice(bits, count, replace=False)) + 1
+    return words
+
+
+def fp2vec_batch(config: ml_collections.ConfigDict, batch_size: int, seed: int = 0) -> dict:
+    """An FP2VEC batch: random fingerprint words, log S-like labels."""
+    rng = np.random.default_rng(seed)
+    words = fingerprint_words(rng, batch_size, config.model.bits, config.data.fingerprint_length)
+    return {
+        "inputs": {"tokens": words},
+        "label": rng.normal(-3.0, 2.0, batch_size).astype(np.float32),
+        "weight": np.ones(batch_size, np.float32),
+    }
+
+
+def deepconv_dti_batch(config: ml_collections.ConfigDict, batch_size: int, seed: int = 0) -> dict:
+    """DeepConv-DTI on a Davis block batch: `deepdta_batch`'s rows and pairs, each drug row
+    its fingerprint words, binary labels."""
+    batch = deepdta_batch(deepdta_config.get_config("davis"), batch_size, True, seed)
+    rng = np.random.default_rng(seed)
+    drugs = batch["inputs"]["drug_tokens"].shape[0]
+    words = fingerprint_words(rng, drugs, config.model.bits, config.data.fingerprint_length)
+    batch["inputs"]["drug_tokens"] = words
+    batch["label"] = (rng.random(batch_size) < 0.1).astype(np.float32)
+    return batch
 
 
 def textcnn_batch(
@@ -191,6 +241,58 @@ def make_case(name: str, batch_size: int, steps_override: int | None, dtype: str
             "sentences",
             10,
             "textcnn",
+        )
+    elif name == "fp2vec":
+        config = solubility_config.get_config("fp2vec")
+        case = Case(
+            name,
+            f"FP2VEC, {config.data.fingerprint_length} fingerprint words",
+            config,
+            create_model(**config.model),
+            "regression",
+            fp2vec_batch(config, batch_size),
+            "molecules",
+            20,
+            "fp2vec",
+        )
+    elif name == "deepconv_dti":
+        config = deepconv_dti_config.get_config()
+        case = Case(
+            name,
+            f"DeepConv-DTI, factorised Davis block batches ({DAVIS_BLOCK_ROWS[0]} drug + "
+            f"{DAVIS_BLOCK_ROWS[1]} protein rows)",
+            config,
+            create_model(**config.model),
+            "binary",
+            deepconv_dti_batch(config, batch_size),
+            "pairs",
+            20,
+            "deepconv_dti",
+        )
+    elif name in ("sgru_cnn", "rhcnn"):
+        config = textcnn_config.get_config(name)
+        model = create_model(
+            **config.model, vocab_size=DDI_VOCABULARY, embed_dim=config.words.dim, num_channels=1
+        )
+        order = "BiGRU then convolutions" if name == "sgru_cnn" else "convolutions then BiGRU"
+        batch = textcnn_batch(config, batch_size, DDI_LENGTH)
+        case = Case(
+            name,
+            f"DDI {order}, {DDI_LENGTH} tokens",
+            config,
+            model,
+            "multiclass",
+            batch,
+            "sentences",
+            5,
+            name,
+        )
+    elif name == "biren":
+        config = enhancer_config.get_config("biren")
+        batch = random_batch(batch_size, 200)
+        title = "BiRen-style CNN + BiGRU, 200 bp one-hot"
+        case = Case(
+            name, title, config, create_model(**config.model), "binary", batch, "seq", 10, name
         )
     else:
         raise ValueError(f"unknown model {name!r}; known: {MODELS}")
@@ -298,12 +400,41 @@ def matmul_runner(size: int, calls: int, dtype: str) -> Callable[[], None]:
     return run
 
 
+def recurrent_peer_fields(case: Case) -> dict:
+    """The PyTorch hybrid's constructor arguments from the case's model config."""
+    model = case.config.model
+    if case.peer == "biren":
+        keys = ("num_filters", "filter_width", "pool_size", "cell", "rnn_hidden")
+        keys += ("attention_dim", "hidden", "dropout_rate")
+        return {"channels": 4, **{key: model[key] for key in keys}}
+    return {
+        "vocab_size": DDI_VOCABULARY,
+        "embed_dim": case.config.words.dim,
+        "max_distance": model.max_distance,
+        "position_dim": model.position_dim,
+        "window_sizes": tuple(model.window_sizes),
+        "num_filters": model.num_filters,
+        "dropout_rate": model.dropout_rate,
+        "num_outputs": model.num_outputs,
+        "order": model.order,
+        "rnn_hidden": model.rnn_hidden,
+        "attention_dim": model.attention_dim,
+    }
+
+
 def torch_runner(
     case: Case, threads: int, compile_model: bool, device: str, dtype: str
 ) -> Callable[[], None]:
     """The case's PyTorch peer on `device` computing in `dtype`, warmed up (compiled first,
     with `compile_model`)."""
-    from peers import deepbind_torch, deepdta_torch, textcnn_torch
+    from peers import (
+        deepbind_torch,
+        deepconv_dti_torch,
+        deepdta_torch,
+        fp2vec_torch,
+        recurrent_torch,
+        textcnn_torch,
+    )
 
     placement = {"compile_model": compile_model, "device": device, "dtype": dtype}
     if case.peer == "deepbind":
@@ -331,6 +462,30 @@ def torch_runner(
             steps=case.steps,
             threads=threads,
             learning_rate=case.config.optimizer.learning_rate,
+            **placement,
+        )
+    if case.peer in ("fp2vec", "deepconv_dti"):
+        peer = fp2vec_torch if case.peer == "fp2vec" else deepconv_dti_torch
+        fields = {key: case.config.model[key] for key in case.config.model if key != "name"}
+        fields.pop("task", None)
+        return peer.train_runner(
+            case.batch,
+            {key: tuple(v) if isinstance(v, list | tuple) else v for key, v in fields.items()},
+            steps=case.steps,
+            threads=threads,
+            learning_rate=case.config.optimizer.learning_rate,
+            **placement,
+        )
+    if case.peer in ("sgru_cnn", "rhcnn", "biren"):
+        return recurrent_torch.train_runner(
+            case.batch,
+            recurrent_peer_fields(case),
+            text=case.peer != "biren",
+            steps=case.steps,
+            threads=threads,
+            total_steps=TOTAL_STEPS,
+            learning_rate=case.config.optimizer.learning_rate,
+            grad_clip_norm=case.config.optimizer.get("grad_clip_norm"),
             **placement,
         )
     model = case.config.model
