@@ -6,7 +6,8 @@ Backgrounds are `--backgrounds` dinucleotide shuffles of the given sequences (ea
 the model reads) or of N random ones (`--seed`). A motif is a JASPAR id (its consensus) or
 bases. Marginalisation plants `--motif` at each background's centre; with `--second`, the pair
 (`--motif`, gap, `--second`) is planted centred for gaps 0..`--max_gap` and orientations ++,
-+-, -+, -- (`pgx_jax/interpret/grammar.py`). Predictions come from the run's predict path.
++-, -+, -- (`pgx_jax/interpret/grammar.py`). Predictions come from the run's predict path;
+`--raw` measures raw outputs (logits), which do not saturate as probabilities do.
 
 DIR gets `marginalize.tsv` (per background: the prediction of each output before and after,
 and the change), `marginalize.png` (histograms of `--task` before and after), and with
@@ -36,6 +37,9 @@ def _define(flag_values: flags.FlagValues) -> None:
     flags.DEFINE_string("second", None, "a second motif: spacing curves", flag_values=flag_values)
     flags.DEFINE_integer("max_gap", 20, "largest gap between the pair", flag_values=flag_values)
     flags.DEFINE_integer("task", 0, "output drawn in the pictures", flag_values=flag_values)
+    flags.DEFINE_bool(
+        "raw", False, "raw outputs (logits), not probabilities", flag_values=flag_values
+    )
     flags.DEFINE_string("outdir", None, "output directory", flag_values=flag_values)
 
 
@@ -58,14 +62,15 @@ def _sequences(flag_values, length: int) -> list[str]:
     return [r.sequence.upper() for r in records]
 
 
-def predict_fn(run):
-    """`sequences -> [N, T]`: the run's predictions (the link of its task) of DNA windows."""
+def predict_fn(run, raw: bool = False):
+    """`sequences -> [N, T]`: the run's predictions (the link of its task) of DNA windows, or
+    with `raw` its raw outputs (logits: they do not saturate as probabilities do)."""
     from pgx_jax.variants import scoring
 
     def predict(sequences: list[str]) -> np.ndarray:
         ids = [f"s{i}" for i in range(len(sequences))]
-        raw = scoring.window_outputs(run, sequences, ids, run.batch_size())
-        return scoring.predictions(run.predictor.task, raw)
+        outputs = scoring.window_outputs(run, sequences, ids, run.batch_size())
+        return outputs if raw else scoring.predictions(run.predictor.task, outputs)
 
     return predict
 
@@ -88,7 +93,7 @@ def main(argv: list[str]) -> int:
     length = model_input_length(run)
     rng = np.random.default_rng(flag_values.seed + 1)
     background = grammar.backgrounds(_sequences(flag_values, length), flag_values.backgrounds, rng)
-    predict, task, out = predict_fn(run), flag_values.task, flag_values.outdir
+    predict, task, out = predict_fn(run, flag_values.raw), flag_values.task, flag_values.outdir
     result = grammar.marginalize(predict, background, motif)
     if not 0 <= task < result["before"].shape[1]:
         raise PgxError(f"--task {task}: the model has {result['before'].shape[1]} outputs")

@@ -126,5 +126,6 @@ def spacing_picture(curves: dict, gaps: Sequence[int], task: int, title: str, pa
         ax.plot(list(gaps), curve[:, task], marker=".", label=orientation)
     ax.set(xlabel="gap between the motifs (bases)", ylabel=f"mean change, output {task}")
     ax.set_title(title)
+    ax.ticklabel_format(axis="y", useOffset=False)
     ax.legend(fontsize=8)
     return _save(fig, path)
