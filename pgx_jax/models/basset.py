@@ -29,7 +29,7 @@ class Basset(nn.Module):
             self.filters[0], self.widths[0], padding="SAME", dtype=self.dtype, name="motif_conv"
         )(x, mask)
         h = nn.BatchNorm(use_running_average=not train, dtype=self.dtype)(h)
-        h = nn.max_pool(nn.relu(h), (self.pools[0],), strides=(self.pools[0],))
+        h = nn.max_pool(nn.relu(h), window_shape=(self.pools[0],), strides=(self.pools[0],))
         for features, width, pool in zip(
             self.filters[1:], self.widths[1:], self.pools[1:], strict=True
         ):
@@ -54,7 +54,7 @@ class DeepSEA(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, mask: jax.Array | None = None, train: bool = False):
         h = OneHotConv(self.filters[0], self.width, dtype=self.dtype, name="motif_conv")(x, mask)
-        h = nn.max_pool(nn.relu(h), (self.pool,), strides=(self.pool,))
+        h = nn.max_pool(nn.relu(h), window_shape=(self.pool,), strides=(self.pool,))
         h = nn.Dropout(self.dropout_rates[0], deterministic=not train)(h)
         last = len(self.filters) - 1
         for i in range(1, len(self.filters)):

@@ -31,7 +31,7 @@ class CNNProm(nn.Module):
                 h = nn.Conv(filters, (width,), padding="VALID", dtype=self.dtype)(h)
             h = nn.relu(h)
             if pool > 1:
-                h = nn.max_pool(h, (pool,), strides=(pool,))
+                h = nn.max_pool(h, window_shape=(pool,), strides=(pool,))
         h = h.reshape(h.shape[0], -1)
         if self.kmer_sizes:
             h = jnp.concatenate([h, kmer_features(x, self.kmer_sizes, mask)], -1)

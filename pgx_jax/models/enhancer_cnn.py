@@ -41,7 +41,7 @@ class EnhancerCNN(nn.Module):
             name="conv1",
         )(x, mask)
         h = nn.BatchNorm(use_running_average=not train, dtype=self.dtype, name="norm1")(h)
-        h = nn.max_pool(nn.relu(h), (self.pool_size,), strides=(self.pool_size,))
+        h = nn.max_pool(nn.relu(h), window_shape=(self.pool_size,), strides=(self.pool_size,))
         h = nn.Dropout(self.conv_dropout, deterministic=not train)(h)
         h = nn.Conv(self.num_filters, (self.kernel_size,), padding="SAME", dtype=self.dtype)(h)
         h = nn.BatchNorm(use_running_average=not train, dtype=self.dtype, name="norm2")(h)

@@ -29,7 +29,7 @@ class SequenceCNN(nn.Module):
         h = nn.Conv(self.num_filters, (self.filter_width,), padding="SAME", dtype=self.dtype)(x)
         h = nn.relu(h)
         length = (h.shape[1] // self.pool_size) * self.pool_size
-        h = nn.max_pool(h[:, :length], (self.pool_size,), strides=(self.pool_size,))
+        h = nn.max_pool(h[:, :length], window_shape=(self.pool_size,), strides=(self.pool_size,))
         pooled_mask = mask[:, :length].reshape(mask.shape[0], -1, self.pool_size).any(-1)
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(global_max_pool(h, pooled_mask))
         h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(h))

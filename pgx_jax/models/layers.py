@@ -236,7 +236,7 @@ class ConvBlock(nn.Module):
             x = nn.BatchNorm(use_running_average=not train, dtype=self.dtype)(x)
         x = ACTIVATIONS[self.activation](x)
         if self.pool_size > 1:
-            x = nn.max_pool(x, (self.pool_size,), strides=(self.pool_size,))
+            x = nn.max_pool(x, window_shape=(self.pool_size,), strides=(self.pool_size,))
         return nn.Dropout(self.dropout_rate, deterministic=not train)(x)
 
 

@@ -35,7 +35,7 @@ class MultiTaskCNN(nn.Module):
         )(x, mask)
         h = nn.relu(h)
         for _ in range(self.depth - 1):
-            h = nn.max_pool(h, (self.pool_size,), strides=(self.pool_size,))
+            h = nn.max_pool(h, window_shape=(self.pool_size,), strides=(self.pool_size,))
             h = ConvBlock(self.num_filters, 5, dtype=self.dtype)(h, train)
         h = global_max_pool(h)
         return dense_head(self, h, train, task="multilabel", num_outputs=self.num_tasks)
