@@ -10,7 +10,9 @@ Models (batch 256 each): DeepBind (binding, 101 bp one-hot), DeepDTA on Davis sh
 naive pair batches (both sequences encoded per pair) and with factorised block batches (each
 distinct drug and protein of the batch encoded once), the DDI text CNN, FP2VEC on the
 fingerprint words of solubility-sized molecules and DeepConv-DTI on the same Davis block
-batches as DeepDTA. Each pgx_jax
+batches as DeepDTA, the DDI hybrids (BiGRU then convolutions, SGRU-CNN-style;
+convolutions then BiGRU and attention, RHCNN-style) and the BiRen-style enhancer CNN + BiGRU
+(their peers' GRUs read each row's length, as the JAX ones do). Each pgx_jax
 step is the one `pgx_jax.train.loop.fit` runs (same jit, shardings and donated state) on the
 model's default config, fed one random batch that already lives on the devices, so the
 numbers cover the step alone, not the input pipeline. Every runner (each model's JAX step,
@@ -43,6 +45,7 @@ from configs.ddi import textcnn as textcnn_config
 from configs.dti import deepconv_dti as deepconv_dti_config
 from configs.dti import deepdta as deepdta_config
 from configs.dti import solubility as solubility_config
+from configs.regulatory import enhancer as enhancer_config
 from pgx_jax import parallel
 from pgx_jax.models import create_model
 from pgx_jax.train import steps
@@ -50,7 +53,17 @@ from pgx_jax.train.optim import make_optimizer
 from pgx_jax.train.state import create_train_state
 
 INSTALL_TORCH = "pip install -e '.[benchmark]'"
-MODELS = ("deepbind", "deepdta_naive", "deepdta", "textcnn", "fp2vec", "deepconv_dti")
+MODELS = (
+    "deepbind",
+    "deepdta_naive",
+    "deepdta",
+    "textcnn",
+    "fp2vec",
+    "deepconv_dti",
+    "sgru_cnn",
+    "rhcnn",
+    "biren",
+)
 DDI_VOCABULARY = 4342
 """Words in the DDI-2013 training vocabulary (configs/ddi/textcnn.py, min_count 1)."""
 DDI_LENGTH = 64
@@ -256,6 +269,31 @@ def make_case(name: str, batch_size: int, steps_override: int | None, dtype: str
             20,
             "deepconv_dti",
         )
+    elif name in ("sgru_cnn", "rhcnn"):
+        config = textcnn_config.get_config(name)
+        model = create_model(
+            **config.model, vocab_size=DDI_VOCABULARY, embed_dim=config.words.dim, num_channels=1
+        )
+        order = "BiGRU then convolutions" if name == "sgru_cnn" else "convolutions then BiGRU"
+        batch = textcnn_batch(config, batch_size, DDI_LENGTH)
+        case = Case(
+            name,
+            f"DDI {order}, {DDI_LENGTH} tokens",
+            config,
+            model,
+            "multiclass",
+            batch,
+            "sentences",
+            5,
+            name,
+        )
+    elif name == "biren":
+        config = enhancer_config.get_config("biren")
+        batch = random_batch(batch_size, 200)
+        title = "BiRen-style CNN + BiGRU, 200 bp one-hot"
+        case = Case(
+            name, title, config, create_model(**config.model), "binary", batch, "seq", 10, name
+        )
     else:
         raise ValueError(f"unknown model {name!r}; known: {MODELS}")
     if steps_override:
@@ -362,12 +400,41 @@ def matmul_runner(size: int, calls: int, dtype: str) -> Callable[[], None]:
     return run
 
 
+def recurrent_peer_fields(case: Case) -> dict:
+    """The PyTorch hybrid's constructor arguments from the case's model config."""
+    model = case.config.model
+    if case.peer == "biren":
+        keys = ("num_filters", "filter_width", "pool_size", "cell", "rnn_hidden")
+        keys += ("attention_dim", "hidden", "dropout_rate")
+        return {"channels": 4, **{key: model[key] for key in keys}}
+    return {
+        "vocab_size": DDI_VOCABULARY,
+        "embed_dim": case.config.words.dim,
+        "max_distance": model.max_distance,
+        "position_dim": model.position_dim,
+        "window_sizes": tuple(model.window_sizes),
+        "num_filters": model.num_filters,
+        "dropout_rate": model.dropout_rate,
+        "num_outputs": model.num_outputs,
+        "order": model.order,
+        "rnn_hidden": model.rnn_hidden,
+        "attention_dim": model.attention_dim,
+    }
+
+
 def torch_runner(
     case: Case, threads: int, compile_model: bool, device: str, dtype: str
 ) -> Callable[[], None]:
     """The case's PyTorch peer on `device` computing in `dtype`, warmed up (compiled first,
     with `compile_model`)."""
-    from peers import deepbind_torch, deepconv_dti_torch, deepdta_torch, fp2vec_torch, textcnn_torch
+    from peers import (
+        deepbind_torch,
+        deepconv_dti_torch,
+        deepdta_torch,
+        fp2vec_torch,
+        recurrent_torch,
+        textcnn_torch,
+    )
 
     placement = {"compile_model": compile_model, "device": device, "dtype": dtype}
     if case.peer == "deepbind":
@@ -407,6 +474,18 @@ def torch_runner(
             steps=case.steps,
             threads=threads,
             learning_rate=case.config.optimizer.learning_rate,
+            **placement,
+        )
+    if case.peer in ("sgru_cnn", "rhcnn", "biren"):
+        return recurrent_torch.train_runner(
+            case.batch,
+            recurrent_peer_fields(case),
+            text=case.peer != "biren",
+            steps=case.steps,
+            threads=threads,
+            total_steps=TOTAL_STEPS,
+            learning_rate=case.config.optimizer.learning_rate,
+            grad_clip_norm=case.config.optimizer.get("grad_clip_norm"),
             **placement,
         )
     model = case.config.model
