@@ -11,7 +11,7 @@ COMMANDS = {
     "train": "train a model from a config (the default: DeepBind on a planted motif)",
     "sweep": "run a grid or list of config overrides, one run per point, one results table",
     "tune": "hyperparameter search (Optuna) over a space file, populations trained as one",
-    "motifs": "first-layer filters of a run as MEME motifs, logos and JASPAR matches",
+    "motifs": "motifs of a run (first-layer filters or TF-MoDISco patterns), JASPAR matches",
     "report": "pictures of a finished run and one HTML page with config, results, pictures",
     "predict": "a run's predictions on new data (FASTA, CSV/TSV tables, [[marked]] sentences)",
     "score-variants": "effect of VCF variants on a run's output (ref/alt windows), as TSV",

@@ -1,4 +1,6 @@
-"""First-layer filters as motifs, compared with JASPAR, in the manner of DeepBind and Basset.
+"""Motifs as matrices: first-layer filters as PFMs (in the manner of DeepBind and Basset), and
+TomTom (memelite) against JASPAR with Benjamini-Hochberg q-values, for filters and for
+TF-MoDISco patterns (`modisco.py`) alike.
 
 All matrices are [W, 4] in A, C, G, T column order, so the reverse complement of a matrix is
 the matrix flipped along both axes.
@@ -7,7 +9,6 @@ the matrix flipped along both axes.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from pgx_jax.data.alphabets import reverse_complement_one_hot
 from pgx_jax.errors import PgxError
 
 
@@ -83,118 +84,102 @@ def filter_pfms(
     return pfms, mask.sum(axis=(0, 1))
 
 
-def _standardise_columns(m: np.ndarray) -> np.ndarray:
-    """Centre each column's four values and scale to unit norm, so dot products are Pearson r.
-
-    A constant column (such as padding or a uniform column) becomes zero and correlates 0.
-    """
-    centred = m - m.mean(axis=-1, keepdims=True)
-    norm = np.linalg.norm(centred, axis=-1, keepdims=True)
-    return np.where(norm > 1e-12, centred / np.where(norm > 1e-12, norm, 1.0), 0.0)
-
-
-def _stack_targets(targets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Zero-padded standardised targets [M, Wmax, 4] for both strands ([2M, ...]) and widths."""
-    widths = np.array([t.shape[0] for t in targets])
-    padded = np.zeros((len(targets), widths.max(), 4))
-    padded_rc = np.zeros_like(padded)
-    for i, t in enumerate(targets):
-        padded[i, : len(t)] = t
-        padded_rc[i, : len(t)] = reverse_complement_one_hot(t)
-    both = np.concatenate([padded, padded_rc])
-    return _standardise_columns(both), np.concatenate([widths, widths])
+def bh_qvalues(p_values: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values along the last axis: for the i-th smallest of m p-values,
+    the least m p_(j) / j over j >= i, capped at 1."""
+    p = np.asarray(p_values, dtype=np.float64)
+    m = p.shape[-1]
+    order = np.argsort(p, axis=-1, kind="stable")
+    ranked = np.take_along_axis(p, order, axis=-1) * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[..., ::-1], axis=-1)[..., ::-1]
+    q = np.empty_like(p)
+    np.put_along_axis(q, order, np.minimum(ranked, 1.0), axis=-1)
+    return q
 
 
-def _best_alignments(
-    query: np.ndarray, targets: list[np.ndarray], min_overlap: int, count_overhang: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best score, offset and strand index (0 '+', 1 '-') for each target.
-
-    Offset o aligns query column i with target column i + o; every offset with at least
-    min(min_overlap, Wq, Wt) overlapping columns is tried, all targets and offsets at once.
-    The score is the mean column Pearson r over the overlap, or, with count_overhang, over all
-    columns the alignment spans, overhanging columns counting r = 0.
-    """
-    q = _standardise_columns(_as_pfm(query, "query"))
-    t, widths = _stack_targets([_as_pfm(m, "target") for m in targets])
-    wq, wmax = q.shape[0], t.shape[1]
-    corr = np.einsum("ic,mjc->mij", q, t)
-    corr = np.pad(corr, ((0, 0), (0, 0), (wq - 1, wq - 1)))
-    shifts = np.arange(wq + wmax - 1)
-    rows = np.arange(wq)[:, None]
-    sums = corr[:, rows, rows + shifts[None, :]].sum(axis=1)
-    offsets = shifts - (wq - 1)
-    overlap = np.minimum(wq, widths[:, None] - offsets) - np.maximum(0, -offsets)
-    needed = np.minimum(min_overlap, np.minimum(wq, widths))[:, None]
-    columns = wq + widths[:, None] - overlap if count_overhang else np.maximum(overlap, 1)
-    scores = np.where(overlap >= needed, sums / columns, -np.inf)
-    best = scores.argmax(axis=1)
-    best_scores = scores[np.arange(len(scores)), best]
-    n = len(targets)
-    strand = (best_scores[n:] > best_scores[:n]).astype(int)
-    pick = np.arange(n) + n * strand
-    return best_scores[pick], offsets[best[pick]], strand
-
-
-def compare_motifs(
-    query: np.ndarray, target: np.ndarray, min_overlap: int = 5, count_overhang: bool = True
-) -> tuple[float, int, str]:
-    """TomTom-like similarity: best mean column Pearson r over offsets and target strands.
-
-    Returns (score, offset, strand), where query column i sits on column i + offset of the
-    target ('+') or of its reverse complement ('-'). With count_overhang (the default) the mean
-    runs over every column the alignment spans, overhanging columns counting 0, so that a few
-    well-correlated columns of a partial overlap cannot outscore a full-length match; without
-    it the mean runs over the overlapping columns only. Identical motifs score 1.0.
-    """
-    score, offset, strand = _best_alignments(query, [target], min_overlap, count_overhang)
-    return float(score[0]), int(offset[0]), "+-"[strand[0]]
-
-
-MATCH_THRESHOLD = 0.7
-"""The similarity score (`compare_motifs`) from which a filter's best JASPAR match is named
-(`pgx motifs --match_threshold`): about the 95th percentile of the best score that random
-motifs reach against JASPAR CORE vertebrates (docs/interpretation.md)."""
-
-
-def named_match(matches: list[dict], threshold: float = MATCH_THRESHOLD) -> str:
-    """The best match as "MA0139.2 CTCF (0.861)", or "no match above T" when it scores below
-    `threshold` (or there is none)."""
-    if not matches or matches[0]["score"] < threshold:
-        return f"no match above {threshold:g}"
-    best = matches[0]
-    return f"{best['matrix_id']} {best['name']} ({best['score']:.3f})"
-
-
-def best_jaspar_matches(
-    pfm: np.ndarray,
+def tomtom_matches(
+    queries: list[np.ndarray],
     collection: list[tuple[str, str, np.ndarray]] | None = None,
     top: int = 5,
-    min_overlap: int = 5,
-    count_overhang: bool = True,
-) -> list[dict]:
-    """The `top` motifs of a collection (default JASPAR CORE vertebrates) most similar to pfm.
+) -> list[list[dict]]:
+    """TomTom (memelite) of each query PFM [W, 4] against a collection (default JASPAR CORE
+    vertebrates): the `top` matches of each query, smallest p-value first.
 
-    Each match is {"matrix_id", "name", "score", "offset", "strand"}, best score first, scored
-    as in compare_motifs. Trim the query first (trim_pfm) so its uninformative flanks do not
-    count as overhang.
+    Each match is {"matrix_id", "name", "p_value", "q_value", "score", "offset", "strand"}:
+    the q-value by Benjamini-Hochberg over the query's p-values against the whole collection;
+    score, offset and strand ('+' or '-', the target's reverse complement) of the best
+    alignment as memelite gives them. Trim queries first (`trim_pfm`): TomTom's complete
+    score counts a query's uninformative flanks against it.
     """
+    from memelite import tomtom
+
     if collection is None:
         from pgx_jax.data.jaspar import jaspar_collection
 
         collection = jaspar_collection()
     if not collection:
         raise PgxError("cannot match a motif against an empty collection")
-    targets = [m for _, _, m in collection]
-    scores, offsets, strands = _best_alignments(pfm, targets, min_overlap, count_overhang)
-    order = np.argsort(-scores, kind="stable")[:top]
-    return [
-        {
-            "matrix_id": collection[i][0],
-            "name": collection[i][1],
-            "score": float(scores[i]),
-            "offset": int(offsets[i]),
-            "strand": "+-"[strands[i]],
-        }
-        for i in order
-    ]
+    if not queries:
+        return []
+    targets = [np.ascontiguousarray(_as_pfm(m, "target").T) for _, _, m in collection]
+    qs = [np.ascontiguousarray(_as_pfm(q, "query").T) for q in queries]
+    p, scores, offsets, _, strands = tomtom(qs, targets)[:5]
+    q = bh_qvalues(p)
+    found = []
+    for i in range(len(queries)):
+        order = np.argsort(p[i], kind="stable")[:top]
+        found.append(
+            [
+                {
+                    "matrix_id": collection[j][0],
+                    "name": collection[j][1],
+                    "p_value": float(p[i, j]),
+                    "q_value": float(q[i, j]),
+                    "score": float(scores[i, j]),
+                    "offset": int(offsets[i, j]),
+                    "strand": "+-"[int(strands[i, j])],
+                }
+                for j in order
+            ]
+        )
+    return found
+
+
+MATCH_Q = 0.05
+"""The q-value below which a motif is named after its best JASPAR match
+(`pgx motifs --match_q`)."""
+MATCH_THRESHOLD = 0.7
+"""The similarity score (mean column Pearson r) from which a filter was named, in the
+`motif_matches.tsv` of runs made before matches carried q-values (read by the report)."""
+
+
+def named_match(matches: list[dict], threshold: float | None = None, by: str | None = None) -> str:
+    """The best match as "MA0139.2 CTCF (q 3.1e-05)" when its q-value is below `threshold`
+    (default MATCH_Q), else "no match with q below T". Matches with a similarity score and no
+    q-value (`by="score"`, inferred from the matches when None; outputs made before TomTom)
+    read "MA0139.2 CTCF (0.861)" from `threshold` (default MATCH_THRESHOLD) up, else "no
+    match above T"."""
+    by = by or ("score" if matches and "q_value" not in matches[0] else "q_value")
+    if by == "score":
+        threshold = MATCH_THRESHOLD if threshold is None else threshold
+        if not matches or matches[0]["score"] < threshold:
+            return f"no match above {threshold:g}"
+        best = matches[0]
+        return f"{best['matrix_id']} {best['name']} ({best['score']:.3f})"
+    threshold = MATCH_Q if threshold is None else threshold
+    if not matches or matches[0]["q_value"] >= threshold:
+        return f"no match with q below {threshold:g}"
+    best = matches[0]
+    return f"{best['matrix_id']} {best['name']} (q {best['q_value']:.2g})"
+
+
+def is_named(matches: list[dict], threshold: float | None = None) -> bool:
+    """Whether `named_match` names the best match."""
+    return not named_match(matches, threshold).startswith("no match")
+
+
+def best_jaspar_matches(
+    pfm: np.ndarray, collection: list[tuple[str, str, np.ndarray]] | None = None, top: int = 5
+) -> list[dict]:
+    """The `top` TomTom matches of one PFM (`tomtom_matches`), smallest p-value first."""
+    return tomtom_matches([pfm], collection, top)[0]

@@ -13,7 +13,7 @@ from pgx_jax import provenance
 from pgx_jax.data.summary import SUMMARY_FILE, label_balance
 from pgx_jax.errors import PgxError
 from pgx_jax.interpret import page, parents, plots
-from pgx_jax.interpret.motifs import MATCH_THRESHOLD, named_match
+from pgx_jax.interpret.motifs import MATCH_Q, MATCH_THRESHOLD, named_match
 from pgx_jax.train.evaluation import PREDICTIONS_FILE
 from pgx_jax.train.writers import read_metrics
 
@@ -100,16 +100,37 @@ def data_section(workdir: str) -> str:
     return "".join(parts)
 
 
+def _best_match(rows: list[dict], by: str) -> list[dict]:
+    """The best match of one motif's rows of a matches table, as `named_match` reads it."""
+    best = min(rows, key=lambda r: int(r["match_rank"] or 0))
+    return [{**best, by: float(best[by])}] if best[by] else []
+
+
+def _match_note(by: str, threshold: float, flag: str) -> str:
+    if by == "q_value":
+        return (
+            "named after its best JASPAR CORE vertebrate match (TomTom, memelite) only when "
+            f"that match's q-value (Benjamini-Hochberg over the collection) is below "
+            f"{threshold:g} (<code>pgx motifs --match_q</code>)."
+        )
+    return (
+        "named after its best JASPAR CORE vertebrate match only when the similarity score "
+        f"(mean column Pearson r, overhangs counting 0) is at least {threshold:g} "
+        f"(<code>pgx motifs {flag}</code>)."
+    )
+
+
 def motif_section(workdir: str) -> str:
-    """Filters in rank order with their best JASPAR match from the stated score threshold on
-    and their logos, if `pgx motifs` ran."""
+    """Filters in rank order with their best JASPAR match (named below the stated q-value, or
+    from the stated score in older outputs) and their logos, if `pgx motifs` ran."""
     path = os.path.join(workdir, "motif_matches.tsv")
     if not os.path.isfile(path):
         return ""
     settings = page.read_json(os.path.join(workdir, "motifs.json")) or {}
-    threshold = settings.get("match_threshold", MATCH_THRESHOLD)
     with open(path, encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
+    by = "q_value" if rows and "q_value" in rows[0] else "score"
+    threshold = settings.get("match_threshold", MATCH_Q if by == "q_value" else MATCH_THRESHOLD)
     filters: dict[str, list[dict]] = {}
     for row in rows:
         filters.setdefault(row["filter"], []).append(row)
@@ -117,25 +138,52 @@ def motif_section(workdir: str) -> str:
     table_rows = []
     for found in ranked:
         first = found[0]
-        best = min(found, key=lambda r: int(r["match_rank"] or 0))
-        matches = [{**best, "score": float(best["score"])}] if best["score"] else []
-        match = named_match(matches, threshold)
+        match = named_match(_best_match(found, by), threshold, by)
         numbers = [int(first[k]) for k in ("filter_rank", "filter", "sites", "width")]
         logo = os.path.join(workdir, "logos", f"filter_{numbers[1]:03d}.png")
         picture = page.image(workdir, logo, "logo") if os.path.isfile(logo) else ""
         table_rows.append([*numbers[:2], float(first["auroc"]), *numbers[2:], match, picture])
     ranked_by = settings.get("ranked_by", "auroc of the best site")
-    note = (
-        f"Ranked by {ranked_by}. A filter is named after its best JASPAR CORE vertebrate match "
-        f"only when the similarity score (mean column Pearson r, overhangs counting 0) is at "
-        f"least {threshold:g} (<code>pgx motifs --match_threshold</code>)."
-    )
+    note = f"Ranked by {ranked_by}. A filter is " + _match_note(by, threshold, "--match_threshold")
     return (
         "<h2>First-layer filters as motifs</h2>"
         + f'<p class="note">{note}</p>'
         + page.table(
             ["rank", "filter", "auroc", "sites", "width", "best match", "logo"], table_rows
         )
+    )
+
+
+def modisco_section(workdir: str) -> str:
+    """TF-MoDISco patterns with seqlet counts, best JASPAR match and logo, if `pgx motifs
+    --method modisco` ran."""
+    path = os.path.join(workdir, "modisco_patterns.tsv")
+    if not os.path.isfile(path):
+        return ""
+    settings = page.read_json(os.path.join(workdir, "modisco.json")) or {}
+    threshold = settings.get("match_q", MATCH_Q)
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    patterns: dict[str, list[dict]] = {}
+    for row in rows:
+        patterns.setdefault(row["pattern"], []).append(row)
+    table_rows = []
+    for i, (name, found) in enumerate(patterns.items()):
+        first = found[0]
+        match = named_match(_best_match(found, "q_value"), threshold, "q_value")
+        logo = os.path.join(workdir, "logos", f"pattern_{i:03d}.png")
+        picture = page.image(workdir, logo, "logo") if os.path.isfile(logo) else ""
+        core = f"{first['start']}-{first['end']}"
+        table_rows.append([name, int(first["seqlets"]), core, match, picture])
+    note = (
+        f"DeepLIFT/DeepSHAP contributions of {settings.get('sequences', '?')} sequences against "
+        f"{settings.get('shuffles', '?')} dinucleotide shuffles each, TF-MoDISco (modisco-lite) "
+        "patterns, each trimmed to its core; a pattern is " + _match_note("q_value", threshold, "")
+    )
+    return (
+        "<h2>TF-MoDISco patterns</h2>"
+        + f'<p class="note">{note}</p>'
+        + page.table(["pattern", "seqlets", "core", "best match", "logo"], table_rows)
     )
 
 
@@ -165,7 +213,7 @@ def write_report(workdir: str, pictures: bool = True) -> str:
         parts += ["<h2>Results</h2>", page.grouped_results(results)]
     if images:
         parts += ["<h2>Pictures</h2><p>", *(page.image(workdir, p) for p in images), "</p>"]
-    parts.append(motif_section(workdir))
+    parts += [motif_section(workdir), modisco_section(workdir)]
     if config is not None:
         text = json.dumps(config, indent=2, sort_keys=True)
         parts += ["<h2>Config</h2>", f"<pre>{html.escape(text)}</pre>"]
