@@ -112,7 +112,7 @@ def test_design_command_writes_designs_within_k_edits(run, tmp_path, method):
     out = tmp_path / "designs.fa"
     code = pgx(
         ["design", f"--workdir={run}", f"--starts={starts}", "--max_edits=3", "--fixed=1-40",
-         f"--method={method}", "--steps=40", f"--output={out}"]
+         f"--method={method}", "--steps=40", "--scan=MA0139", f"--output={out}"]
     )  # fmt: skip
     assert code == 0
     rows, edits = _tsv(tmp_path / "designs.tsv"), _tsv(tmp_path / "designs_edits.tsv")
@@ -121,6 +121,7 @@ def test_design_command_writes_designs_within_k_edits(run, tmp_path, method):
     assert all(float(r["designed_0"]) >= float(r["start_0"]) - 1e-6 for r in rows)
     assert all(int(e["position"]) > 40 for e in edits)  # positions 1-40 fixed
     assert len(edits) == sum(int(r["edits"]) for r in rows)
+    assert all(0 <= float(r["designed_MA0139_match"]) <= 1 for r in rows)
     designed = out.read_text().split("\n")
     assert designed[0] == ">s0_designed" and len(designed[1]) == 101
 

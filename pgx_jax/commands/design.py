@@ -154,7 +154,7 @@ def main(argv: list[str]) -> int:
         raise PgxError("--workdir and --output are required")
     if flag_values.max_edits < 1:
         raise PgxError(f"--max_edits must be at least 1, got {flag_values.max_edits}")
-    from pgx_jax.interpret.design import edit_counts, random_edits
+    from pgx_jax.interpret import design
     from pgx_jax.runs import load_run
     from pgx_jax.variants import scoring
 
@@ -170,19 +170,16 @@ def main(argv: list[str]) -> int:
     encoded = run.predictor.encode({"id": np.array(ids), "sequence": np.array(sequences)})
     inputs = {name: np.asarray(v)[:1] for name, v in encoded["inputs"].items()}
     x0 = np.asarray(encoded["inputs"]["x"], np.float32)
-    before = scoring.window_outputs(run, sequences[:1], ids[:1], run.batch_size(1))
-    outputs = int(np.size(before[0])) if np.ndim(before) > 1 else 1
+    outputs = design.num_outputs(run.predictor.model, run.variables, inputs)
     if not 0 <= flag_values.task < outputs:
         raise PgxError(f"--task {flag_values.task}: the model has {outputs} outputs")
     designs = _design(run, flag_values, x0, inputs, fixed, outputs)
-    edits = edit_counts(designs, x0)
-    baseline = random_edits(x0, fixed, edits, np.random.default_rng(flag_values.seed + 1))
-    scored = {}
-    for name, x in (("start", x0), ("designed", designs), ("random", baseline)):
-        raw = scoring.window_outputs(run, _strings(x), ids, run.batch_size())
-        scored[name] = np.asarray(scoring.predictions(run.predictor.task, raw)).reshape(
-            len(ids), -1
-        )
+    edits = design.edit_counts(designs, x0)
+    baseline = design.random_edits(x0, fixed, edits, np.random.default_rng(flag_values.seed + 1))
+    names, three = ("start", "designed", "random"), np.concatenate([x0, designs, baseline])
+    raw = scoring.window_outputs(run, _strings(three), ids * 3, run.batch_size())
+    linked = np.asarray(scoring.predictions(run.predictor.task, raw)).reshape(3 * len(ids), -1)
+    scored = dict(zip(names, np.split(linked, 3), strict=True))
     matches = {}
     if flag_values.scan:
         for name, x in (("start", x0), ("designed", designs), ("random", baseline)):

@@ -50,6 +50,13 @@ def model_outputs_fn(model, variables: dict, inputs: dict, num_outputs: int) -> 
     return lambda x: jnp.stack([fn(x) for fn in fns], axis=-1)
 
 
+def num_outputs(model, variables: dict, inputs: dict) -> int:
+    """How many outputs `model_score_fn` can pick from (a profile model's tracks), from the
+    output's shape alone (`jax.eval_shape`, nothing computed)."""
+    shape = jax.eval_shape(lambda v: model.apply(variables, **v, train=False), inputs).shape
+    return shape[-1] if len(shape) > 1 else 1
+
+
 def edit_counts(x: np.ndarray, x0: np.ndarray) -> np.ndarray:
     """[S] number of positions where one-hot `x` differs from `x0`."""
     return (np.asarray(x).argmax(-1) != np.asarray(x0).argmax(-1)).sum(-1)

@@ -52,10 +52,11 @@ def plant(sequence: str, motif: str, start: int) -> str:
 
 def marginalize(predict: PredictFn, background: list[str], motif: str) -> dict[str, np.ndarray]:
     """`before` and `after` [N, T]: predictions of the backgrounds, and of them with `motif` at
-    the centre."""
+    the centre (one `predict` call)."""
     start = (len(background[0]) - len(motif)) // 2
     planted = [plant(b, motif, start) for b in background]
-    return {"before": _rows(predict(background)), "after": _rows(predict(planted))}
+    before, after = np.split(_rows(predict(background + planted)), 2)
+    return {"before": before, "after": after}
 
 
 def pair_sequences(background: list[str], first: str, second: str, gap: int) -> list[str]:
@@ -67,19 +68,17 @@ def pair_sequences(background: list[str], first: str, second: str, gap: int) -> 
 def spacing(
     predict: PredictFn, background: list[str], first: str, second: str, gaps: Sequence[int]
 ) -> dict[str, np.ndarray]:
-    """Mean change [len(gaps), T] from the backgrounds for each orientation of the pair."""
-    before = _rows(predict(background))
+    """Mean change [len(gaps), T] from the backgrounds for each orientation of the pair (one
+    `predict` call for all)."""
     flip = {"+": lambda m: m, "-": lambda m: reverse_complement([m], DNA)[0]}
-    curves = {}
+    sequences = list(background)
     for orientation in ORIENTATIONS:
         a, b = flip[orientation[0]](first), flip[orientation[1]](second)
-        curves[orientation] = np.stack(
-            [
-                (_rows(predict(pair_sequences(background, a, b, gap))) - before).mean(0)
-                for gap in gaps
-            ]
-        )
-    return curves
+        for gap in gaps:
+            sequences += pair_sequences(background, a, b, gap)
+    before, *pairs = np.split(_rows(predict(sequences)), 1 + len(ORIENTATIONS) * len(gaps))
+    means = np.stack([p.mean(0) for p in pairs]) - before.mean(0)
+    return dict(zip(ORIENTATIONS, np.split(means, len(ORIENTATIONS)), strict=True))
 
 
 def _rows(predictions) -> np.ndarray:
