@@ -266,12 +266,10 @@ def write_patterns(patterns: list[dict], output: str, settings: dict) -> None:
         best = p["matches"][0] if is_named(p["matches"], settings["match_q"]) else None
         label = f"{best['matrix_id']}_{best['name']}".replace(" ", "_") if best else ""
         meme.append((p["name"].replace("/", "."), label, p["pfm"][core]))
-        title = (
-            f"{p['name']}, {p['seqlets']} seqlets: {named_match(p['matches'], settings['match_q'])}"
-        )
-        save_attribution_logo(
-            p["cwm"][core], os.path.join(output, "logos", f"pattern_{i:03d}.png"), title
-        )
+        named = f"{best['matrix_id']} {best['name']}" if best else "no match"
+        title = f"pattern {i}, {p['seqlets']} seqlets: {named}"  # short: the logo is narrow
+        logo = os.path.join(output, "logos", f"pattern_{i:03d}.png")
+        save_attribution_logo(p["cwm"][core], logo, title)
         head = [p["name"], p["seqlets"], p["start"], p["end"]]
         rows.extend(_table_rows(head, p["matches"]))
     write_meme(os.path.join(output, "modisco.meme"), meme, sites=[p["seqlets"] for p in patterns])
