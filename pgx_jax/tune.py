@@ -3,8 +3,9 @@
 A space file defines `get_space(arg=None) -> dict` mapping dotted config fields to
 `("log", low, high)`, `("float", low, high)`, `("int", low, high)` or `("choice", [values])`.
 The study lives in `<workdir>/tune.db` (SQLite, Optuna's own storage): TPE by default
-(random, or grid over choices), seeded by `config.seed`, with a median pruner. Trial k is the
-config with its sampled values (`sweep.apply_overrides`) run in `<workdir>/trial_<k>`.
+(random, or a grid over choices: each point enqueued once), seeded by `config.seed`, with a
+median pruner. Trial k is the config with its sampled values (`sweep.apply_overrides`) run
+in `<workdir>/trial_<k>`.
 
 The objective is `metric`: a `validation/` metric at the run's best step (early stopping) or
 last evaluation, reported to the pruner at every evaluation; with a protocol (`data.fold` over
@@ -22,6 +23,7 @@ Outputs: `tune.csv` and `tune.md` (one row per trial), Optuna's matplotlib plots
 `best`, a link to the best trial's workdir (after the protocol's `final` run, if it has one).
 """
 
+import itertools
 import json
 import os
 import warnings
@@ -67,18 +69,30 @@ def suggest(trial: optuna.Trial, space: dict[str, tuple]) -> dict[str, Any]:
     return values
 
 
-def make_sampler(name: str, space: dict[str, tuple], seed: int) -> optuna.samplers.BaseSampler:
-    """TPE, random, or grid (every field a choice)."""
+def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
+    """TPE, or random (also behind the grid, whose points are enqueued: `enqueue_grid`)."""
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
-    if name == "random":
+    if name in ("random", "grid"):
         return optuna.samplers.RandomSampler(seed=seed)
-    if name == "grid":
-        ranged = [f for f, spec in space.items() if spec[0] != "choice"]
-        if ranged:
-            raise PgxError(f"--sampler grid: {', '.join(ranged)} not a choice; grid needs lists")
-        return optuna.samplers.GridSampler({f: list(s[1]) for f, s in space.items()}, seed=seed)
     raise PgxError(f"--sampler: {name!r}; one of tpe, random, grid")
+
+
+def enqueue_grid(study: optuna.Study, space: dict[str, tuple]) -> None:
+    """Enqueue every point of the grid of choices not yet complete, pruned or waiting (Optuna's
+    GridSampler stops the study from inside, which only `study.optimize` allows; the trials
+    asked here are `ask`ed and `tell`ed, as populations need)."""
+    ranged = [f for f, spec in space.items() if spec[0] != "choice"]
+    if ranged:
+        raise PgxError(f"--sampler grid: {', '.join(ranged)} not a choice; grid needs lists")
+    states = (*COUNTED, optuna.trial.TrialState.WAITING)
+    taken = [
+        t.params or t.system_attrs.get("fixed_params") for t in study.get_trials(states=states)
+    ]
+    for values in itertools.product(*(spec[1] for spec in space.values())):
+        point = dict(zip(space, values, strict=True))
+        if point not in taken:
+            study.enqueue_trial(point)
 
 
 def open_study(
@@ -93,7 +107,7 @@ def open_study(
         study_name="tune",
         load_if_exists=True,
         direction="maximize" if direction == "max" else "minimize",
-        sampler=make_sampler(sampler, space, config.seed),
+        sampler=make_sampler(sampler, config.seed),
         pruner=optuna.pruners.MedianPruner() if pruning else optuna.pruners.NopPruner(),
     )
     own = {"config": config.to_json_best_effort(sort_keys=True), "space": repr(space)}
@@ -104,6 +118,8 @@ def open_study(
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         print(f"tune: trial {trial.number} was stopped while running; marked failed")
         study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+    if sampler == "grid":
+        enqueue_grid(study, space)
     return study
 
 

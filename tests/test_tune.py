@@ -159,6 +159,13 @@ def test_the_pruner_stops_trials_below_the_median(tmp_path, fake_fit):
     assert {t.state.name for t in unpruned.trials} == {"COMPLETE"}
 
 
+def test_the_grid_runs_each_point_once(tmp_path, fake_fit):
+    space = {k: ("choice", [1e-3, 2e-3]) for k in SPACE}
+    study = tune.search(_config(), space, str(tmp_path), 4, sampler="grid", population=1)
+    points = {tuple(t.params.values()) for t in study.trials}
+    assert len(study.trials) == 4 and len(points) == 4
+
+
 def test_with_a_protocol_the_objective_is_the_mean_over_folds(tmp_path, fake_fit, monkeypatch):
     monkeypatch.setattr(protocol, "fit", fake_fit)
     monkeypatch.setattr(protocol, "build_experiment", lambda config: None)
