@@ -152,7 +152,7 @@ def test_drug_target_run_predicts_without_its_data(tmp_path):
     records = {
         k: np.array([r[k] for r in _rows(table.read_text())]) for k in ("id", "smiles", "protein")
     }
-    export_round_trip(workdir, records, str(tmp_path / "dti.stablehlo"))
+    export_round_trip(workdir, records, str(tmp_path / "dti"))
 
 
 def test_drug_drug_interaction_run_predicts_without_its_data(tmp_path):
@@ -190,4 +190,4 @@ def test_drug_drug_interaction_run_predicts_without_its_data(tmp_path):
     predicted = np.array([[float(r[c]) for c in classes] for r in rows])
     np.testing.assert_allclose(predicted, saved, rtol=1e-5, atol=1e-6)
     records = {k: test[k][:40] for k in ("id", "tokens", "e1_index", "e2_index")}
-    export_round_trip(workdir, records, str(tmp_path / "ddi.stablehlo"))
+    export_round_trip(workdir, records, str(tmp_path / "ddi"))
