@@ -3,7 +3,10 @@
 `PileupCNN` (after Poplin et al. 2018, DeepVariant, whose network is an Inception v3 over
 pileup images): 3x3 convolutions with batch normalisation and 2x2 max-pooling over the
 [height (reads), width (positions), 6 channels] image, global average pooling, dense, and one
-logit per genotype (hom-ref, het, hom-alt).
+logit per genotype (hom-ref, het, hom-alt). The convolutions have no bias (batch
+normalisation follows; a bias there gets no gradient, and Adam would move it on noise), and
+the running statistics follow the batches with momentum 0.9, so short CPU runs evaluate
+with statistics of their own training.
 
 `SomaticResNet` (after Sahraeian et al. 2019, NeuSomatic): a convolution, then residual
 blocks (two convolutions and a skip, each block followed by pooling along the positions) over
@@ -36,8 +39,10 @@ class PileupCNN(nn.Module):
     def __call__(self, pileup: jax.Array, train: bool = False) -> jax.Array:
         h = pileup.astype(self.dtype or jnp.float32)
         for k, width in enumerate(self.filters):
-            h = nn.Conv(width, (3, 3), dtype=self.dtype, name=f"conv{k}")(h)
-            h = nn.BatchNorm(use_running_average=not train, dtype=self.dtype, name=f"norm{k}")(h)
+            h = nn.Conv(width, (3, 3), use_bias=False, dtype=self.dtype, name=f"conv{k}")(h)
+            h = nn.BatchNorm(
+                use_running_average=not train, momentum=0.9, dtype=self.dtype, name=f"norm{k}"
+            )(h)
             h = nn.relu(h)
             if k < len(self.filters) - 1:
                 h = nn.max_pool(h, (2, 2), (2, 2), padding="SAME")
