@@ -1,15 +1,19 @@
 """TF-MoDISco through `pgx_jax/interpret/modisco.py`: modisco-lite in a subprocess on a small
 synthetic attribution set (the CTCF consensus planted in random sequences, contributions on
 its letters) finds the planted motif, reads back as a pattern with its seqlet count, and
-TomTom names it CTCF with q < 0.05; a failing run is one error line. (`pgx motifs --method
+TomTom names it CTCF with q < 0.05, `pgx motifs`' files and the report's table name it too;
+a failing run is one error line. (`pgx motifs --method
 modisco` on the default run: docs/interpretation.md.)"""
 
 import numpy as np
 import pytest
 
+from pgx_jax.commands.motifs import write_patterns
 from pgx_jax.data.jaspar import jaspar_pfm
 from pgx_jax.errors import PgxError
 from pgx_jax.interpret import modisco
+from pgx_jax.interpret.meme import read_meme
+from pgx_jax.interpret.report import modisco_section
 
 LENGTH, COUNT = 60, 200
 
@@ -49,6 +53,16 @@ def test_modisco_subprocess_finds_the_planted_motif_and_tomtom_names_it(tmp_path
     consensus = "".join("ACGT"[i] for i in site)
     reverse = "".join("ACGT"[3 - i] for i in site[::-1])
     assert text in consensus or text in reverse or consensus in text or reverse in text
+    # what `pgx motifs --method modisco` writes, and the report's table of it
+    settings = {"match_q": 0.05, "top": 2, "shuffles": 20, "sequences": COUNT}
+    write_patterns([best], str(tmp_path), settings)
+    assert read_meme(str(tmp_path / "modisco.meme"))[0][:2] == (
+        "pos_patterns.pattern_0",
+        f"{best['matches'][0]['matrix_id']}_CTCF",
+    )
+    section = modisco_section(str(tmp_path))
+    assert f"<td>{best['matches'][0]['matrix_id']} CTCF (q " in section
+    assert "logos/pattern_000.png" in section
 
 
 def test_a_failing_modisco_run_is_one_error_line(tmp_path):

@@ -167,11 +167,13 @@ def filter_motifs(
 
 
 def _match_cells(match: dict | None) -> list:
+    """A match's cells; p- and q-value empty for a match scored by similarity alone."""
     if match is None:
         return [""] * len(MATCH_FIELDS)
+    p, q = (f"{match[k]:.3g}" if k in match else "" for k in ("p_value", "q_value"))
     return [
-        match["matrix_id"], match["name"], f"{match['p_value']:.3g}", f"{match['q_value']:.3g}",
-        f"{match['score']:.4f}", match["strand"], match["offset"],
+        match["matrix_id"], match["name"], p, q, f"{match['score']:.4f}", match["strand"],
+        match["offset"],
     ]  # fmt: skip
 
 
@@ -208,11 +210,6 @@ def write_motifs(
             )
             save_logo(logo, os.path.join(output, "logos", f"filter_{m['filter']:03d}.png"), title)
         head = [m["filter"], rank + 1, f"{m['auroc']:.4f}", m["sites"], len(m["motif"])]
-        if m["matches"] and "q_value" not in m["matches"][0]:  # a similarity score alone
-            m = {
-                **m,
-                "matches": [{"p_value": np.nan, "q_value": np.nan, **x} for x in m["matches"]],
-            }
         rows.extend(_table_rows(head, m["matches"]))
     write_meme(os.path.join(output, "motifs.meme"), meme, sites=sites)
     write_atomically(os.path.join(output, "motif_matches.tsv"), "\n".join(rows) + "\n")
