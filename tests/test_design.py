@@ -60,7 +60,7 @@ def test_design_moves_the_score_within_k_edits_and_keeps_fixed_positions(method,
     if method == "evolve":
         got = design.evolve(outputs, goal, x0, fixed, max_edits=3)
     else:
-        settings = design.GradientSettings(steps=80, learning_rate=0.3, seed=1)
+        settings = design.GradientSettings(steps=80, learning_rate=0.3, edit_penalty=0.1, seed=1)
         got = design.gradient_design(outputs, goal, x0, fixed, 3, settings)
     assert np.all(design.edit_counts(got, x0) <= 3)
     np.testing.assert_array_equal(got[fixed], x0[fixed])

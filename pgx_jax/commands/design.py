@@ -48,8 +48,8 @@ def _define(flag_values: flags.FlagValues) -> None:
         "method", "evolve", ["evolve", "gradient"], "design method", flag_values=flag_values
     )
     flags.DEFINE_integer("steps", 300, "gradient: Adam steps", flag_values=flag_values)
-    flags.DEFINE_float("learning_rate", 0.5, "gradient: Adam rate", flag_values=flag_values)
-    flags.DEFINE_float("edit_penalty", 0.1, "gradient: penalty per edit", flag_values=flag_values)
+    flags.DEFINE_float("learning_rate", 0.3, "gradient: Adam rate", flag_values=flag_values)
+    flags.DEFINE_float("edit_penalty", 1.0, "gradient: penalty per edit", flag_values=flag_values)
     flags.DEFINE_string(
         "scan", "", "JASPAR id: best match in starts and designs", flag_values=flag_values
     )

@@ -109,11 +109,13 @@ def evolve(
 
 @dataclasses.dataclass(frozen=True)
 class GradientSettings:
-    """ledidi's knobs: Adam steps and rate, penalty per edit, Gumbel samples per start, seed."""
+    """ledidi's knobs: Adam steps and rate, penalty per edit, Gumbel samples per start, seed.
+    The rate and penalty were chosen on the default run (30 random starts, 5 edits: penalties
+    0.1, 0.3, 0.5, 1, 2 gave mean probabilities 0.56, 0.95, 0.97, 0.99, 0.40)."""
 
     steps: int = 300
-    learning_rate: float = 0.5
-    edit_penalty: float = 0.1
+    learning_rate: float = 0.3
+    edit_penalty: float = 1.0
     samples: int = 8
     seed: int = 0
     eps: float = 1e-4
