@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import traceback
 from collections.abc import Callable, Iterator
 
 import jax
@@ -74,12 +75,15 @@ def _prediction_function(run, names: list[str]) -> Callable:
     return predict
 
 
-def _converted(convert: Callable, run, names: list[str]) -> tuple[list, object]:
-    """`convert(specs)` with a free length where the model allows it, else the trained one."""
+def _converted(
+    convert: Callable, run, names: list[str], errors: tuple = _LENGTH_ERRORS
+) -> tuple[list, object]:
+    """`convert(specs)` with a free length where the model allows it (no error of `errors`),
+    else the trained one."""
     try:
         specs = _specs(run.inputs, names, free_length=True)
         return specs, convert(specs)
-    except _LENGTH_ERRORS:
+    except errors:
         specs = _specs(run.inputs, names, free_length=False)
         return specs, convert(specs)
 
@@ -129,11 +133,22 @@ def load_stablehlo(path: str):
         return jax.export.deserialize(bytearray(f.read()))
 
 
+def _failed_op(error: Exception, message: str) -> str:
+    """The op a jax2onnx failure names (a primitive without a plugin or batching rule), else
+    the last jax2onnx plugin it passed through (`jax/numpy/split`); "" if neither."""
+    found = re.search(r"(?:primitive|for) '([^']+)'|(\w+)Plugin\._make_patch", message)
+    if found:
+        return found.group(1) or found.group(2)
+    marker = f"jax2onnx{os.sep}plugins{os.sep}"
+    paths = [f.filename for f in traceback.extract_tb(error.__traceback__) if marker in f.filename]
+    return paths[-1].split(marker)[1].removesuffix(".py") if paths else ""
+
+
 def _unconvertible(run, error: Exception) -> PgxError:
-    """One line naming the model and the op jax2onnx could not convert (or what went wrong)."""
+    """One line naming the model and the op jax2onnx could not convert (and what went wrong)."""
     lines = str(error).strip().splitlines() or [""]
-    found = re.search(r"(?:primitive|for) '([^']+)'", lines[0])
-    what = f"op {found.group(1)} ({lines[0]})" if found else f"{type(error).__name__}: {lines[0]}"
+    op = _failed_op(error, lines[0])
+    what = f"{'op ' + op + ' ' if op else ''}({type(error).__name__}: {lines[0]})"
     return PgxError(
         f"{run.workdir}: model {run.config.model.name} does not convert to ONNX (jax2onnx): {what}"
     )
@@ -202,7 +217,9 @@ def export_onnx(run, output: str) -> tuple[str, str]:
         return graph
 
     try:
-        specs, graph = _converted(convert, run, names)
+        # any failure with a free length (jax2onnx cannot copy some models' bounded length,
+        # onnxruntime may disagree) tries the trained length
+        specs, graph = _converted(convert, run, names, errors=(Exception,))
     except Exception as error:  # noqa: BLE001 - any failure of the converter is the model's
         raise _unconvertible(run, error) from error
     with atomic_open(output, "wb") as f:
