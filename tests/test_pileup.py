@@ -17,6 +17,7 @@ from pgx_jax.data import pileup
 from pgx_jax.data import reads_synthetic as rs
 from pgx_jax.data.genome import Genome
 from pgx_jax.data.genome_synthetic import write_synthetic_genome
+from pgx_jax.errors import PgxError
 from pgx_jax.variants import calling
 
 
@@ -250,3 +251,16 @@ def test_calls_at_planted_sites_of_held_out_chromosome(simulated, trained, tmp_p
     scores = calling.evaluate(truth, calls, ["chr5"])
     assert scores["all"]["f1"] > 0.9, scores
     assert scores["SNV"]["recall"] > 0.9, scores
+
+
+def test_a_bam_without_index_or_contig_is_one_error_line(hand_built):
+    fasta, bam, _, _ = hand_built
+    reference = Genome(fasta)
+    settings = {"region_size": 100, "width": 21, "height": 8, "min_mapq": 10}
+    settings |= {"min_count": 1, "min_fraction": 0.1, "min_base_quality": 10}
+    with pytest.raises(PgxError, match=r"reads\.bam\.tmp\.bam: no index .*samtools index"):
+        pileup.examples(bam + ".tmp.bam", reference, ["chr1"], settings)
+    with pytest.raises(PgxError, match=r"reads\.bam: no contig 'chr2'"):
+        pileup.examples(bam, reference, ["chr2"], settings)
+    columns = pileup.examples(bam, reference, ["chr1"], settings)
+    assert columns["id"].tolist()[0] == f"chr1:31:{REFERENCE[30]}>{hand_built[2]}"

@@ -30,6 +30,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from pgx_jax.errors import PgxError
+
 CHANNELS = ("base", "base_quality", "mapping_quality", "strand", "supports_alt", "differs")
 BASE_LEVELS = np.array([0, 63, 127, 191, 255, 25, 12], np.uint8)
 """Base channel value of code 0 (no read), A, C, G, T, N, deletion."""
@@ -383,10 +385,9 @@ def examples(
     `normal` BAM `frequencies` [C, width, 18] (the reference one-hot, the tumour's and the
     normal's `base_frequencies`). Columns: id (chrom:POS:REF>ALT, POS 1-based), chrom, pos,
     ref, alt, count, depth and the input."""
-    import pysam
 
     s = settings
-    files = [pysam.AlignmentFile(p) for p in ([bam] + ([normal] if normal else []))]
+    files = [_open_bam(p, chroms) for p in ([bam] + ([normal] if normal else []))]
     parts = []
     try:
         for chrom in chroms:
@@ -409,6 +410,24 @@ def examples(
         for f in files:
             f.close()
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _open_bam(path: str, chroms: Sequence[str]):
+    """An indexed BAM holding `chroms`; PgxError naming the file otherwise."""
+    import pysam
+
+    try:
+        found = pysam.AlignmentFile(path)
+    except (OSError, ValueError) as err:
+        raise PgxError(f"{path}: not a readable BAM ({err})") from None
+    if not found.has_index():
+        found.close()
+        raise PgxError(f"{path}: no index (.bai or .csi); make one with `samtools index {path}`")
+    missing = [c for c in chroms if c not in found.references]
+    if missing:
+        found.close()
+        raise PgxError(f"{path}: no contig {missing[0]!r} (is it aligned to this FASTA?)")
+    return found
 
 
 def _inputs(regions, reference, found: Candidates, width: int, height: int) -> dict:

@@ -461,6 +461,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--chromosomes", type=int, default=5)
     parser.add_argument("--coverage", type=float, nargs="+", default=[10, 30, 60])
     parser.add_argument("--somatic", action="store_true", help="also a tumour/normal pair")
+    parser.add_argument("--no-germline", action="store_true", help="no sample_<C>x.bam")
     parser.add_argument("--vafs", type=float, nargs="+", default=[0.05, 0.1, 0.2])
     parser.add_argument("--aligner", choices=("bwa", "truth"), default="bwa")
     parser.add_argument("--seed", type=int, default=0)
@@ -472,22 +473,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     reference = Genome(made.fasta)
     rng = np.random.default_rng([args.seed, 31])
     germline = plant_variants(reference, rng)
+    somatic = somatic_variants(reference, rng, args.vafs)  # the same truth with or without
     write_vcf(normalised(germline, reference), reference, f"{args.directory}/truth.vcf.gz")
     haps, weights = sample_haplotypes(reference, germline)
-    for c in args.coverage:
+    for c in [] if args.no_germline else args.coverage:
         prefix = f"{args.directory}/sample_{c:g}x"
         write_sample(reference, haps, weights, c, prefix, rng, args.aligner)
         print(f"wrote {prefix}.bam")
     if args.somatic:
-        somatic = somatic_variants(reference, rng, args.vafs)
         path = f"{args.directory}/somatic_truth.vcf.gz"
         write_vcf(normalised(somatic, reference), reference, path, "tumour")
         tumour = sample_haplotypes(reference, germline, somatic)
         for c in args.coverage:
             for name, (h, w) in (("tumour", tumour), ("normal", (haps, weights))):
-                write_sample(
-                    reference, h, w, c, f"{args.directory}/{name}_{c:g}x", rng, args.aligner
-                )
+                prefix = f"{args.directory}/{name}_{c:g}x"
+                write_sample(reference, h, w, c, prefix, rng, args.aligner)
         print(f"wrote {path} ({len(somatic)} somatic variants) and tumour/normal BAMs")
     print(f"{len(germline)} germline variants planted in {made.fasta}")
 
