@@ -264,3 +264,31 @@ def test_a_bam_without_index_or_contig_is_one_error_line(hand_built):
         pileup.examples(bam, reference, ["chr2"], settings)
     columns = pileup.examples(bam, reference, ["chr1"], settings)
     assert columns["id"].tolist()[0] == f"chr1:31:{REFERENCE[30]}>{hand_built[2]}"
+
+
+def test_alleles_of_a_vcf_are_split_upper_cased_left_aligned_and_scored(tmp_path):
+    fasta = str(tmp_path / "r.fa")
+    with open(fasta, "w") as f:
+        f.write(">c\nGATTTTACAGCAGCAT\n")
+    reference = Genome(fasta)
+    vcf = str(tmp_path / "v.vcf")
+    with open(vcf, "w") as f:
+        f.write("##fileformat=VCFv4.2\n##contig=<ID=c,length=16>\n")
+        f.write('##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">\n')
+        f.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts\n")
+        f.write("c\t5\t.\ttt\tt\t.\t.\t.\tGT\t1/1\n")  # a soft-masked deletion, shifted left
+        f.write("c\t8\t.\tC\tG,T\t.\t.\t.\tGT\t0/2\n")  # only T is carried
+    calls = calling.read_alleles(vcf, reference)
+    assert calls == {("c", 1, "AT", "A"): 2, ("c", 7, "C", "T"): 1}
+    truth = {("c", 1, "AT", "A"): 2, ("c", 10, "C", "CA"): 1}
+    scores = calling.evaluate(truth, calls)
+    assert scores["deletion"] == {
+        "tp": 1,
+        "fp": 0,
+        "fn": 0,
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+    }
+    assert (scores["SNV"]["fp"], scores["insertion"]["fn"]) == (1, 1)
+    assert scores["all"]["f1"] == pytest.approx(0.5)

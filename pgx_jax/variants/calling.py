@@ -47,7 +47,7 @@ def somatic_class(ref: str, alt: str) -> int:
 
 def read_alleles(path: str, reference) -> dict[Allele, int]:
     """The non-reference alleles of a VCF's first sample (or every ALT without samples):
-    left-aligned allele -> genotype (1 het, 2 hom-alt: the number of copies of that ALT);
+    upper-cased, left-aligned allele -> genotype (1 het, 2 hom-alt: the copies of that ALT);
     records whose GT carries no copy of an ALT leave it out."""
     from pgx_jax.variants.vcf import open_vcf
 
@@ -60,10 +60,9 @@ def read_alleles(path: str, reference) -> dict[Allele, int]:
                 if alt.startswith("<") or alt == "*":
                     continue
                 copies = 1 if gt is None else sum(g == k for g in gt)
-                if copies:
-                    key = pileup.left_align(
-                        reference, record.chrom, record.pos - 1, record.ref, alt
-                    )
+                if copies:  # upper case: callers copy a soft-masked reference's case
+                    ref, alt = record.ref.upper(), alt.upper()
+                    key = pileup.left_align(reference, record.chrom, record.pos - 1, ref, alt)
                     found[(record.chrom, *key)] = min(copies, 2)
     return found
 
