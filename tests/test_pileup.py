@@ -292,3 +292,16 @@ def test_alleles_of_a_vcf_are_split_upper_cased_left_aligned_and_scored(tmp_path
     }
     assert (scores["SNV"]["fp"], scores["insertion"]["fn"]) == (1, 1)
     assert scores["all"]["f1"] == pytest.approx(0.5)
+
+
+def test_somatic_net_reads_where_the_candidate_is():
+    """Flattened, not pooled: the same column of frequencies at the centre and at the edge
+    gives different outputs."""
+    from pgx_jax.models import create_model
+
+    model = create_model("somatic_resnet", filters=8, blocks=2, hidden=8, num_outputs=8)
+    x = np.zeros((2, 33, 18), np.float32)
+    x[0, 16, 7], x[1, 2, 7] = 1.0, 1.0
+    variables = model.init(jax.random.PRNGKey(0), x)
+    out = np.asarray(model.apply(variables, x))
+    assert out.shape == (2, 8) and not np.allclose(out[0], out[1])

@@ -10,10 +10,12 @@ with statistics of their own training.
 
 `SomaticResNet` (after Sahraeian et al. 2019, NeuSomatic): a convolution, then residual
 blocks (two convolutions and a skip, each block followed by pooling along the positions) over
-the per-position base frequencies of tumour and normal beside the reference [width, 18], and
-one logit per class of type and length (none, SNV, insertion of 1, 2, 3+, deletion of 1, 2,
-3+ bases). NeuSomatic convolves 2-D over (alleles x positions) with channels for each
-summary; here the alleles are channels of a 1-D convolution along the positions.
+the per-position base frequencies of tumour and normal beside the reference [width, 18],
+flattened (as NeuSomatic's fully connected layers read them: a global pool would lose which
+column is the candidate's), and one logit per class of type and length (none, SNV,
+insertion of 1, 2, 3+, deletion of 1, 2, 3+ bases). NeuSomatic convolves 2-D over
+(alleles x positions) with channels for each summary; here the alleles are channels of a 1-D
+convolution along the positions.
 """
 
 from collections.abc import Sequence
@@ -73,4 +75,4 @@ class SomaticResNet(nn.Module):
             h = nn.relu(h + y)
             if h.shape[1] > 4:
                 h = nn.max_pool(h, (2,), (2,), padding="SAME")
-        return dense_head(self, h.mean(axis=1), train)
+        return dense_head(self, h.reshape(h.shape[0], -1), train)  # where, not only what
