@@ -47,7 +47,7 @@ class PileupCNN(nn.Module):
             )(h)
             h = nn.relu(h)
             if k < len(self.filters) - 1:
-                h = nn.max_pool(h, (2, 2), (2, 2), padding="SAME")
+                h = nn.max_pool(h, window_shape=(2, 2), strides=(2, 2), padding="SAME")
         return dense_head(self, h.mean(axis=(1, 2)), train)
 
 
@@ -74,5 +74,5 @@ class SomaticResNet(nn.Module):
             y = nn.Conv(self.filters, (self.kernel_size,), dtype=self.dtype, name=f"res{k}_b")(y)
             h = nn.relu(h + y)
             if h.shape[1] > 4:
-                h = nn.max_pool(h, (2,), (2,), padding="SAME")
+                h = nn.max_pool(h, window_shape=(2,), strides=(2,), padding="SAME")
         return dense_head(self, h.reshape(h.shape[0], -1), train)  # where, not only what

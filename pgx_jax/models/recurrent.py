@@ -72,7 +72,7 @@ def conv_pool(x: jax.Array, mask: jax.Array, width: int, filters: int, size: int
     extra = -h.shape[1] % size
     h = jnp.pad(h, ((0, 0), (0, extra), (0, 0)))
     mask = jnp.pad(mask.astype(bool), ((0, 0), (0, extra)))
-    h = nn.max_pool(h, (size,), strides=(size,))
+    h = nn.max_pool(h, window_shape=(size,), strides=(size,))
     return h, mask.reshape(mask.shape[0], -1, size).any(-1)
 
 
