@@ -70,6 +70,19 @@ def find_config_spec(spec: str, what: str = "config file") -> str:
     return find_config(path, what) + sep + arg
 
 
+def call_file_function(spec: str, function: str, what: str):
+    """`function(arg)` of the Python file `PATH[:ARG]` (a sweep or search-space file), PATH
+    found by `find_config`; a file without that function is one PgxError line."""
+    path, _, arg = spec.partition(":")
+    path = find_config(path, what)
+    module_spec = importlib.util.spec_from_file_location(f"pgx_{function}", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    if not hasattr(module, function):
+        raise PgxError(f"{path}: defines no {function}(arg)")
+    return getattr(module, function)(arg or None)
+
+
 class _FindingParser(flags.ArgumentParser):
     """The parser of config_flags' `--config` flag with its path found by `find_config_spec`
     first: config_flags then loads (and names in its messages) the file found. The flag's

@@ -11,12 +11,11 @@ example: pgx sweep --config configs/binding/deepbind.py --sweep configs/sweeps/d
          --workdir runs/seeds
 """
 
-import importlib.util
 import os
 
 from absl import flags
 
-from pgx_jax.commands.flags import find_config, parse
+from pgx_jax.commands.flags import call_file_function, parse
 from pgx_jax.errors import PgxError
 
 
@@ -37,14 +36,7 @@ def _define(flag_values: flags.FlagValues) -> None:
 
 def load_points(spec: str) -> list[dict]:
     """Call `get_sweep(arg)` of the sweep file `path[:arg]`."""
-    path, _, arg = spec.partition(":")
-    path = find_config(path, "sweep file")  # the rule of --config: here, or under configs/
-    module_spec = importlib.util.spec_from_file_location("pgx_sweep", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    if not hasattr(module, "get_sweep"):
-        raise PgxError(f"{path}: defines no get_sweep(arg)")
-    return list(module.get_sweep(arg or None))
+    return list(call_file_function(spec, "get_sweep", "sweep file"))
 
 
 def main(argv: list[str]) -> int:

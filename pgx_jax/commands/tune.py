@@ -15,12 +15,11 @@ example: pgx tune --config configs/binding/deepbind.py:tf=GABPA
          --space configs/spaces/deepbind.py --workdir runs/tune_gabpa --trials 30
 """
 
-import importlib.util
 import os
 
 from absl import flags
 
-from pgx_jax.commands.flags import find_config, parse
+from pgx_jax.commands.flags import call_file_function, parse
 from pgx_jax.errors import PgxError
 
 
@@ -58,14 +57,7 @@ def _define(flag_values: flags.FlagValues) -> None:
 
 def load_space(spec: str) -> dict:
     """Call `get_space(arg)` of the space file `path[:arg]`."""
-    path, _, arg = spec.partition(":")
-    path = find_config(path, "space file")
-    module_spec = importlib.util.spec_from_file_location("pgx_space", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    if not hasattr(module, "get_space"):
-        raise PgxError(f"{path}: defines no get_space(arg)")
-    return dict(module.get_space(arg or None))
+    return dict(call_file_function(spec, "get_space", "space file"))
 
 
 def main(argv: list[str]) -> int:
