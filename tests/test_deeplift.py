@@ -1,10 +1,10 @@
 """DeepLIFT / DeepSHAP (pgx_jax/interpret/deeplift.py) on small models with random weights:
 the summation property (contributions sum to f(x) - mean f(r)) on DeepBind (one strand and
 both), a multi-task Basset (batch norm, max pooling, three conv layers), the multi-task CNN and
-BPNet's count output; the rescale multiplier of one ReLU unit against its hand computation;
-actual contributions = hypothetical x one-hot; dinucleotide-shuffled references; refusal of a
-product of two input-dependent values. (Agreement with tangermeme on trained DeepBind weights:
-benchmarks/deeplift_vs_tangermeme.py, docs/interpretation.md.)"""
+BPNet's count and profile outputs; the rescale multiplier of one ReLU unit against its hand
+computation; actual contributions = hypothetical x one-hot; dinucleotide-shuffled references;
+refusal of a product of two input-dependent values. (Agreement with tangermeme on trained
+DeepBind weights: benchmarks/deeplift_vs_tangermeme.py, docs/interpretation.md.)"""
 
 import jax
 import jax.numpy as jnp
@@ -76,6 +76,30 @@ def test_bpnet_count_output_sums():
         profile_length=32, output_index=1,
     )  # fmt: skip
     _check_summation(score_fn)
+
+
+def test_bpnet_profile_output_sums_with_the_sequences_own_weights():
+    """bpnet-lite's profile target: softmax weights under stop_gradient are the sequence's
+    own on both sides, so the sum is sum_p w_x (y_x - y_r) (y: mean-centred logits)."""
+    model = create_model("bpnet", num_tasks=2, filters=8, layers=2, first_width=7,
+                         profile_width=5, profile_length=32)  # fmt: skip
+    x = _sequences(3)
+    variables = model.init(jax.random.key(1), x[:1])
+    score_fn = model_score_fn(model, variables, {"x": x[:1]}, output_index=1, profile=True)
+    refs = deeplift.shuffled_references(x, 6, seed=3)
+    total = (deeplift.deep_lift_shap(score_fn, x, refs, chunk_size=2) * x).sum(axis=(1, 2))
+
+    def centred(v):
+        logits = np.asarray(model.apply(variables, x=jnp.asarray(v)))[..., :-1, 1]
+        return logits - logits.mean(axis=-1, keepdims=True)
+
+    y_x, y_r = centred(x), centred(refs.reshape(-1, LENGTH, 4)).reshape(3, 6, -1)
+    w_x = np.exp(y_x) / np.exp(y_x).sum(axis=-1, keepdims=True)
+    expected = (w_x * y_x).sum(-1) - (w_x[:, None] * y_r).sum(-1).mean(-1)
+    np.testing.assert_allclose(np.asarray(score_fn(jnp.asarray(x))), (w_x * y_x).sum(-1),
+                               rtol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(total, expected, atol=2e-5 * max(1.0, np.abs(expected).max()))
+    assert np.abs(expected).max() > 1e-3
 
 
 def test_one_relu_unit_has_the_rescale_multiplier():

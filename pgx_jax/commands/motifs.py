@@ -15,7 +15,8 @@ times its maximum, trimmed of uninformative flanks. Writes `motifs.meme`,
 by how well their best site separates the classes) and `motifs.json`.
 
 `--method modisco`: DeepLIFT/DeepSHAP hypothetical contributions of the model's raw output
-(`--output_index` of a multi-output model; a profile model's log count) against `shuffles`
+(`--output_index` of a multi-output model; a profile model's log count, or with `--profile`
+its profile as bpnet-lite weighs it) against `shuffles`
 dinucleotide shuffles of each sequence (`pgx_jax/interpret/deeplift.py`), then TF-MoDISco
 (modisco-lite, in a subprocess) and TomTom of each pattern's trimmed core. Writes
 `modisco/contributions.npz` (x, hypothetical), `modisco/modisco_results.h5`,
@@ -73,6 +74,10 @@ def _define(flag_values: flags.FlagValues) -> None:
     flags.DEFINE_integer(
         "output_index", 0, "modisco: output of a multi-output model", flag_values=flag_values
     )
+    flags.DEFINE_bool(
+        "profile", False, "modisco: a profile model's profile (softmax-weighted logits), not "
+        "its log count", flag_values=flag_values,
+    )  # fmt: skip
     flags.DEFINE_integer(
         "shuffles", 20, "modisco: dinucleotide-shuffled references per sequence",
         flag_values=flag_values,
@@ -242,7 +247,9 @@ def modisco_patterns(run, batch: dict, labels: np.ndarray | None, output: str, s
     if not len(x):
         raise PgxError("--method modisco: no sequences to explain")
     first = {name: v[:1] for name, v in inputs.items()}
-    score_fn = model_score_fn(run.predictor.model, run.variables, first, settings["output_index"])
+    score_fn = model_score_fn(
+        run.predictor.model, run.variables, first, settings["output_index"], settings["profile"]
+    )
     hypothetical = deeplift.deep_lift_shap(score_fn, x, n_shuffles=settings["shuffles"])
     folder = os.path.join(output, "modisco")
     os.makedirs(folder, exist_ok=True)
@@ -288,7 +295,7 @@ def main(argv: list[str]) -> int:
     if flag_values.method == "modisco":
         settings = {
             name: flag_values[name].value
-            for name in ("output_index", "shuffles", "max_seqlets", "top", "match_q")
+            for name in ("output_index", "profile", "shuffles", "max_seqlets", "top", "match_q")
         }
         patterns, explained = modisco_patterns(run, batch, labels, output, settings)
         write_patterns(patterns, output, {**settings, "sequences": explained})

@@ -13,7 +13,10 @@ as they are, elementwise nonlinearities (`max` with a constant: ReLU; `logistic`
 `exp`, ...) and max reductions (`reduce_max`: global max pooling; `reduce_window_max`: max
 pooling) run through `jax.custom_vjp` rules whose backward pass uses the reference values.
 Any model built from these primitives is covered without a change, and a primitive the rules
-do not cover (a product of two input-dependent values) is refused by name. The rules are
+do not cover (a product of two input-dependent values) is refused by name. A value under
+`stop_gradient` (and whatever only it needs) is the sequence's own on both sides, a constant:
+so the profile target (`mutagenesis.model_score_fn(..., profile=True)`) is explained against
+its references with the sequence's softmax weights, and its sum is exact. The rules are
 tangermeme's (`_nonlinear`, `_maxpool`, copied there from captum), so the two agree on the
 same weights (`benchmarks/deeplift_vs_tangermeme.py`). The maximum of two input-dependent
 values (the strand maximum of a reverse-complement `OneHotConv`) is b + relu(a - b), the
@@ -51,6 +54,9 @@ POOLS = {"reduce_max", "reduce_window_max"}
 BILINEAR = {"mul", "div", "dot_general", "conv_general_dilated"}
 """Linear in each operand; these and UNARY are refused when two operands depend on the input
 (max and min excepted)."""
+STOP = "stop_gradient"
+"""Its value is a constant of the sequence: the sequence's own on both sides, no gradient
+(bpnet-lite's profile target weighs logits by their detached softmax)."""
 CALLS = {"jit", "pjit", "closed_call", "custom_jvp_call", "custom_vjp_call", "checkpoint"}
 """Call-like primitives, whose inner program (`jaxpr` or `call_jaxpr`) runs inline."""
 
@@ -154,14 +160,16 @@ def _evaluate(closed: core.ClosedJaxpr, xs: list, rs: list, deps: list[bool]):
         env[var] = (value, value, False)
     for var, x, r, dep in zip(jaxpr.invars, xs, rs, deps, strict=True):
         env[var] = (x, r, dep)
+    live = _live_vars(jaxpr)
     for eqn in jaxpr.eqns:
         ins = [read(v) for v in eqn.invars]
         in_deps = [d for _, _, d in ins]
-        if not any(in_deps):
+        constant = not any(in_deps)
+        if constant or eqn.primitive.name == STOP or not live.intersection(eqn.outvars):
             outs = eqn.primitive.bind(*[x for x, _, _ in ins], **eqn.params)
             outs = outs if eqn.primitive.multiple_results else [outs]
             for var, value in zip(eqn.outvars, outs, strict=True):
-                env[var] = (value, value, False)
+                env[var] = (value if constant else jax.lax.stop_gradient(value),) * 2 + (False,)
             continue
         xs_in, rs_in = [x for x, _, _ in ins], [r for _, r, _ in ins]
         if eqn.primitive.name in CALLS:
@@ -173,6 +181,16 @@ def _evaluate(closed: core.ClosedJaxpr, xs: list, rs: list, deps: list[bool]):
             env[var] = (x, r, dep)
     outs = [read(v) for v in jaxpr.outvars]
     return [x for x, _, _ in outs], [r for _, r, _ in outs], [d for _, _, d in outs]
+
+
+def _live_vars(jaxpr: core.Jaxpr) -> set:
+    """The variables the outputs need other than through `stop_gradient`: the rest only make
+    values the rules treat as constants of the sequence (its own, on both sides)."""
+    live = {v for v in jaxpr.outvars if not isinstance(v, core.Literal)}
+    for eqn in reversed(jaxpr.eqns):
+        if eqn.primitive.name != STOP and live.intersection(eqn.outvars):
+            live.update(v for v in eqn.invars if not isinstance(v, core.Literal))
+    return live
 
 
 def _evaluate_call(eqn, xs: list, rs: list, deps: list[bool]):

@@ -21,12 +21,13 @@ ScoreFn = Callable[[jax.Array], jax.Array]
 
 
 def model_score_fn(
-    model, variables: dict, inputs: dict, output_index: int | None = None
+    model, variables: dict, inputs: dict, output_index: int | None = None, profile: bool = False
 ) -> ScoreFn:
     """`score_fn(x [B, L, K]) -> [B]`: the model's raw output (logit) for one-hot `x`, the other
     inputs (such as the mask) taken from the single-record `inputs` and broadcast to B;
     `output_index` picks one output of multi-output models (a track's log count of a profile
-    model)."""
+    model, or with `profile` its profile: bpnet-lite's `ProfileWrapper`, the mean-centred
+    logits weighted by their softmax under `stop_gradient`)."""
     others = {name: value for name, value in inputs.items() if name != "x"}
 
     def score(x: jax.Array) -> jax.Array:
@@ -34,7 +35,11 @@ def model_score_fn(
             name: jnp.broadcast_to(v, (x.shape[0], *v.shape[1:])) for name, v in others.items()
         }
         out = model.apply(variables, x=x, **batch, train=False)
-        if out.ndim == 3:  # a profile model [B, P + 1, T]: each track's log count
+        if out.ndim == 3 and profile:  # a profile model [B, P + 1, T]: P profile logits
+            logits = out[:, :-1] - out[:, :-1].mean(axis=1, keepdims=True)
+            weights = jax.lax.stop_gradient(jax.nn.softmax(logits, axis=1))
+            out = (weights * logits).sum(axis=1)
+        elif out.ndim == 3:  # each track's log count
             out = out[:, -1]
         if out.ndim > 1:
             out = out[:, 0 if output_index is None else output_index]
